@@ -55,4 +55,3 @@ func (s *Store) Runs(ctx context.Context, job string, limit int) ([]model.Run, e
 	}
 	return out, rows.Err()
 }
-
