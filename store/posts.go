@@ -31,44 +31,39 @@ func (s *Store) SavePosts(ctx context.Context, source string, posts []model.Post
 				return err
 			}
 		}
-		authorStmt, err := tx.PrepareContext(ctx, `
-INSERT INTO authors (network, handle, display_name, url, avatar_url, bio) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT(network, handle) DO UPDATE SET
-	display_name = excluded.display_name, url = excluded.url,
-	avatar_url = excluded.avatar_url, bio = excluded.bio
-RETURNING id`)
+		known, err := knownURIs(ctx, tx, posts)
 		if err != nil {
 			return err
 		}
-		defer authorStmt.Close()
+		authors := newAuthorCache(tx)
+		defer authors.close()
 		postStmt, err := tx.PrepareContext(ctx, `
 INSERT INTO posts (network, uri, url, remote_id, cid, source_name, category, author_id, html, text,
 	language, content_warning, sensitive, tags, published_at, collected_at, status)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(network, uri) DO NOTHING
-RETURNING id`)
+ON CONFLICT(network, uri) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer postStmt.Close()
-		mediaStmt, err := tx.PrepareContext(ctx, `
-INSERT INTO media (post_id, position, kind, url, preview_url, alt_text, width, height, cache_key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-		if err != nil {
-			return err
-		}
-		defer mediaStmt.Close()
+		var mediaStmt *sql.Stmt
 
 		for _, p := range posts {
 			if p.Network == "" || p.URI == "" {
 				return fmt.Errorf("post without network or URI (remote id %q)", p.RemoteID)
 			}
+			key := postKey{p.Network, p.URI}
+			if known[key] {
+				res.Known++
+				continue
+			}
+			known[key] = true // the same post twice in one batch is stored once
 			a := p.Author
 			a.Network = p.Network
 			if a.Handle == "" {
 				a.Handle = "unknown"
 			}
-			if err := authorStmt.QueryRowContext(ctx, a.Network, a.Handle, a.DisplayName, a.URL, a.AvatarURL, a.Bio).Scan(&a.ID); err != nil {
+			if a.ID, err = authors.id(ctx, a); err != nil {
 				return fmt.Errorf("author %s: %w", a.Handle, err)
 			}
 			if p.CollectedAt.IsZero() {
@@ -83,22 +78,36 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 			if p.SourceName == "" {
 				p.SourceName = source
 			}
-			err := postStmt.QueryRowContext(ctx, p.Network, p.URI, p.URL, p.RemoteID, p.CID, p.SourceName,
+			r, err := postStmt.ExecContext(ctx, p.Network, p.URI, p.URL, p.RemoteID, p.CID, p.SourceName,
 				p.Category, a.ID, p.HTML, p.Text, p.Language, p.ContentWarning, boolInt(p.Sensitive),
-				strings.Join(p.Tags, " "), ms(p.PublishedAt), ms(p.CollectedAt), p.Status).Scan(&p.ID)
-			if errors.Is(err, sql.ErrNoRows) {
-				res.Known++
-				continue
-			}
+				strings.Join(p.Tags, " "), ms(p.PublishedAt), ms(p.CollectedAt), p.Status)
 			if err != nil {
 				return fmt.Errorf("post %s: %w", p.URI, err)
 			}
+			if n, _ := r.RowsAffected(); n == 0 {
+				res.Known++
+				continue
+			}
+			if p.ID, err = r.LastInsertId(); err != nil {
+				return err
+			}
 			p.Author = a
+			if len(p.Media) > 0 && mediaStmt == nil {
+				if mediaStmt, err = tx.PrepareContext(ctx, `
+INSERT INTO media (post_id, position, kind, url, preview_url, alt_text, width, height, cache_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+					return err
+				}
+				defer mediaStmt.Close()
+			}
 			media := make([]model.Media, len(p.Media))
 			for i, m := range p.Media {
-				if err := mediaStmt.QueryRowContext(ctx, p.ID, i, m.Kind, m.URL, m.PreviewURL, m.AltText,
-					m.Width, m.Height, m.CacheKey).Scan(&m.ID); err != nil {
+				r, err := mediaStmt.ExecContext(ctx, p.ID, i, m.Kind, m.URL, m.PreviewURL, m.AltText, m.Width, m.Height, m.CacheKey)
+				if err != nil {
 					return fmt.Errorf("media of post %s: %w", p.URI, err)
+				}
+				if m.ID, err = r.LastInsertId(); err != nil {
+					return err
 				}
 				media[i] = m
 			}
@@ -116,6 +125,110 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 		return SaveResult{}, fmt.Errorf("store: save posts of %q: %w", source, err)
 	}
 	return res, nil
+}
+
+type postKey struct {
+	network model.Network
+	uri     string
+}
+
+// knownURIs returns which of the batch's posts are already stored, in one
+// query per network, so known posts cost no insert attempt.
+func knownURIs(ctx context.Context, tx *sql.Tx, posts []model.Post) (map[postKey]bool, error) {
+	known := make(map[postKey]bool, len(posts))
+	byNetwork := map[model.Network][]any{}
+	for _, p := range posts {
+		byNetwork[p.Network] = append(byNetwork[p.Network], p.URI)
+	}
+	for network, uris := range byNetwork {
+		for len(uris) > 0 {
+			chunk := uris[:min(len(uris), 500)]
+			uris = uris[len(chunk):]
+			rows, err := tx.QueryContext(ctx, `SELECT uri FROM posts WHERE network = ? AND uri IN (?`+
+				strings.Repeat(",?", len(chunk)-1)+`)`, append([]any{network}, chunk...)...)
+			if err != nil {
+				return nil, err
+			}
+			for rows.Next() {
+				var uri string
+				if err := rows.Scan(&uri); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				known[postKey{network, uri}] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return known, nil
+}
+
+// authorCache resolves authors to IDs within one transaction, writing only
+// when an author is new or their profile changed.
+type authorCache struct {
+	tx     *sql.Tx
+	ids    map[authorKey]model.Author
+	lookup *sql.Stmt
+}
+
+type authorKey struct {
+	network model.Network
+	handle  string
+}
+
+func newAuthorCache(tx *sql.Tx) *authorCache {
+	return &authorCache{tx: tx, ids: map[authorKey]model.Author{}}
+}
+
+func (c *authorCache) close() {
+	if c.lookup != nil {
+		c.lookup.Close()
+	}
+}
+
+func (c *authorCache) id(ctx context.Context, a model.Author) (int64, error) {
+	key := authorKey{a.Network, a.Handle}
+	if old, ok := c.ids[key]; ok && sameProfile(old, a) {
+		return old.ID, nil
+	}
+	if c.lookup == nil {
+		var err error
+		if c.lookup, err = c.tx.PrepareContext(ctx, `SELECT id, display_name, url, avatar_url, bio FROM authors WHERE network = ? AND handle = ?`); err != nil {
+			return 0, err
+		}
+	}
+	var old model.Author
+	err := c.lookup.QueryRowContext(ctx, a.Network, a.Handle).Scan(&old.ID, &old.DisplayName, &old.URL, &old.AvatarURL, &old.Bio)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		r, err := c.tx.ExecContext(ctx, `INSERT INTO authors (network, handle, display_name, url, avatar_url, bio) VALUES (?, ?, ?, ?, ?, ?)`,
+			a.Network, a.Handle, a.DisplayName, a.URL, a.AvatarURL, a.Bio)
+		if err != nil {
+			return 0, err
+		}
+		if a.ID, err = r.LastInsertId(); err != nil {
+			return 0, err
+		}
+	case err != nil:
+		return 0, err
+	default:
+		a.ID = old.ID
+		if !sameProfile(old, a) {
+			if _, err := c.tx.ExecContext(ctx, `UPDATE authors SET display_name = ?, url = ?, avatar_url = ?, bio = ? WHERE id = ?`,
+				a.DisplayName, a.URL, a.AvatarURL, a.Bio, a.ID); err != nil {
+				return 0, err
+			}
+		}
+	}
+	c.ids[key] = a
+	return a.ID, nil
+}
+
+func sameProfile(a, b model.Author) bool {
+	return a.DisplayName == b.DisplayName && a.URL == b.URL && a.AvatarURL == b.AvatarURL && a.Bio == b.Bio
 }
 
 // PostFilter selects posts. The zero value selects every post, newest first.
