@@ -35,9 +35,9 @@ var posts = map[string]model.Post{
 	},
 	"approved_by_anna": {
 		ID: 8, Network: model.NetworkX, Status: model.StatusApproved,
-		Author:      model.Author{Network: model.NetworkX, Handle: "cityofgraz", DisplayName: "Graz"},
-		Text:        "Signed the Joint Call", PublishedAt: time.Date(2026, 10, 1, 11, 0, 0, 0, time.UTC),
-		DecidedBy:   "anna", DecidedAt: time.Date(2026, 10, 1, 14, 2, 0, 0, time.UTC),
+		Author: model.Author{Network: model.NetworkX, Handle: "cityofgraz", DisplayName: "Graz"},
+		Text:   "Signed the Joint Call", PublishedAt: time.Date(2026, 10, 1, 11, 0, 0, 0, time.UTC),
+		DecidedBy: "anna", DecidedAt: time.Date(2026, 10, 1, 14, 2, 0, 0, time.UTC),
 	},
 	"hostile": {
 		ID: 9, Network: model.NetworkBluesky, SourceName: scriptTag, Status: model.StatusPending,
