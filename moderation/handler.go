@@ -1,0 +1,139 @@
+// Package moderation owns the moderators' side of campaignwall: the queue of
+// collected posts, the pages where moderators approve, reject and retract
+// them (server-rendered with templ, working without JavaScript), and the
+// login pages in front of them. Every decision goes through the store's
+// audit-logged Decide and is announced to a Notifier (the wall's hub).
+package moderation
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/cohesionalliance/campaignwall/auth"
+	"github.com/cohesionalliance/campaignwall/model"
+	"github.com/cohesionalliance/campaignwall/store"
+)
+
+// Notifier hears about every post whose state a moderator changed. The
+// wall's hub implements it: an approved post goes on screens, any other
+// status comes off them.
+type Notifier interface {
+	PostChanged(p model.Post)
+}
+
+// Options configure a Handler. The zero value is usable.
+type Options struct {
+	CampaignName string                       // shown in page titles and headers
+	Location     *time.Location               // for times on pages; nil means UTC
+	ClientIP     func(r *http.Request) string // the client's address for login limits; nil means r.RemoteAddr's host (set it behind a reverse proxy)
+}
+
+// Handler serves the login and moderation pages.
+type Handler struct {
+	st       *store.Store
+	auth     *auth.Service
+	notifier Notifier
+	log      *slog.Logger
+	opts     Options
+}
+
+// NewHandler returns the moderation pages' Handler. n may be nil until the
+// wall exists; log may be nil to discard.
+func NewHandler(st *store.Store, a *auth.Service, n Notifier, log *slog.Logger, opts Options) *Handler {
+	if n == nil {
+		n = nopNotifier{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.CampaignName == "" {
+		opts.CampaignName = "campaignwall"
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.ClientIP == nil {
+		opts.ClientIP = remoteIP
+	}
+	return &Handler{st: st, auth: a, notifier: n, log: log, opts: opts}
+}
+
+type nopNotifier struct{}
+
+func (nopNotifier) PostChanged(model.Post) {}
+
+// Routes registers the moderation pages on mux. Every response carries the
+// security headers; every POST is checked for cross-origin requests before
+// anything else, and every /moderate route needs a session.
+func (h *Handler) Routes(mux *http.ServeMux) {
+	page := func(f http.HandlerFunc) http.Handler { return auth.SecurityHeaders(f) }
+	form := func(f http.Handler) http.Handler { return auth.SecurityHeaders(auth.CrossOrigin(f)) }
+
+	mux.Handle("GET /login", page(h.loginPage))
+	mux.Handle("POST /login", form(http.HandlerFunc(h.login)))
+	mux.Handle("POST /logout", form(http.HandlerFunc(h.logout)))
+	mux.Handle("GET /moderate", auth.SecurityHeaders(h.auth.Require(http.HandlerFunc(h.queue))))
+	for _, a := range []model.Action{model.ActionApprove, model.ActionReject, model.ActionRetract} {
+		mux.Handle("POST /moderate/posts/{id}/"+string(a), form(h.auth.Require(h.decide(a))))
+	}
+	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
+}
+
+// PostsCollected is called by the scheduler with newly stored posts. The
+// queue page picks them up on its next load; live updates come later.
+func (h *Handler) PostsCollected(ctx context.Context, posts []model.Post) {
+	if len(posts) > 0 {
+		h.log.DebugContext(ctx, "posts collected for moderation", slog.Int("posts", len(posts)))
+	}
+}
+
+// render writes a page only once it rendered completely, so a failure
+// becomes a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.log.ErrorContext(r.Context(), "render page", slog.String("path", r.URL.Path), slog.Any("error", err))
+		http.Error(w, "Something went wrong showing this page.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// Moderation pages hold unapproved posts: no shared caches, and no stale
+	// copy under the back button after logging out.
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+//go:embed static/moderation.css
+var css []byte
+
+// cssETag lets browsers revalidate the stylesheet cheaply; it changes with
+// every build that changes the file.
+var cssETag = func() string {
+	sum := sha256.Sum256(css)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}()
+
+func serveCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("ETag", cssETag)
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "moderation.css", time.Time{}, bytes.NewReader(css))
+}

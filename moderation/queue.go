@@ -1,0 +1,226 @@
+package moderation
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cohesionalliance/campaignwall/auth"
+	"github.com/cohesionalliance/campaignwall/model"
+	"github.com/cohesionalliance/campaignwall/store"
+)
+
+// pageSize is how many posts a queue page shows.
+const pageSize = 50
+
+// maxReason caps a decision's free-text reason, in characters.
+const maxReason = 500
+
+func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	m, _ := auth.ModeratorFromContext(ctx)
+	q := r.URL.Query()
+	status, before, ok := parsePage(q.Get("status"), q.Get("before"))
+	if !ok {
+		http.Error(w, "Unknown page: status must be pending, approved, rejected or removed, and before a post ID.", http.StatusBadRequest)
+		return
+	}
+	// One more than a page tells whether an older page exists.
+	posts, err := h.st.Posts(ctx, store.PostFilter{Status: status, Before: before, Limit: pageSize + 1})
+	if err != nil {
+		h.serverError(w, r, "queue posts", err)
+		return
+	}
+	counts, err := h.st.CountPosts(ctx)
+	if err != nil {
+		h.serverError(w, r, "count posts", err)
+		return
+	}
+	v := QueueView{
+		CampaignName: h.opts.CampaignName,
+		Moderator:    m.Name,
+		Status:       status,
+		Before:       before,
+		Location:     h.opts.Location,
+	}
+	if len(posts) > pageSize {
+		posts = posts[:pageSize]
+		v.OlderURL = queueURL(status, posts[len(posts)-1].ID)
+	}
+	v.Posts = posts
+	if before > 0 {
+		v.NewestURL = queueURL(status, 0)
+	}
+	for _, s := range tabStatuses {
+		v.Tabs = append(v.Tabs, Tab{Status: s, Label: statusLabel(s), Count: counts[s], URL: queueURL(s, 0), Current: s == status})
+	}
+	if id, err := strconv.ParseInt(q.Get("conflict"), 10, 64); err == nil && id > 0 {
+		v.Notice = h.conflictNotice(r, id)
+	}
+	h.render(w, r, http.StatusOK, QueuePage(v))
+}
+
+// conflictNotice says what became of a post another moderator decided first.
+// The redirect after a refused decision carries only the post's ID; the text
+// is built here from the store, so a crafted link cannot put words on the page.
+func (h *Handler) conflictNotice(r *http.Request, id int64) string {
+	p, err := h.st.PostByID(r.Context(), id)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			h.log.ErrorContext(r.Context(), "conflict notice", slog.Int64("post_id", id), slog.Any("error", err))
+		}
+		return ""
+	}
+	if p.Status == model.StatusPending {
+		return ""
+	}
+	if p.DecidedBy == "" {
+		return fmt.Sprintf("That post is already %s.", p.Status)
+	}
+	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(h.opts.Location).Format("15:04"))
+}
+
+// parsePage reads a queue page's status and paging cursor; empty means the
+// pending queue's first page.
+func parsePage(statusParam, beforeParam string) (model.Status, int64, bool) {
+	status := model.StatusPending
+	if statusParam != "" {
+		s, ok := model.ParseStatus(statusParam)
+		if !ok {
+			return "", 0, false
+		}
+		status = s
+	}
+	var before int64
+	if beforeParam != "" {
+		b, err := strconv.ParseInt(beforeParam, 10, 64)
+		if err != nil || b <= 0 {
+			return "", 0, false
+		}
+		before = b
+	}
+	return status, before, true
+}
+
+// decide returns the handler for one decision button.
+func (h *Handler) decide(action model.Action) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		m, _ := auth.ModeratorFromContext(ctx)
+		asJSON := wantsJSON(r)
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id <= 0 {
+			h.clientError(w, asJSON, http.StatusBadRequest, "bad_post_id", "That is not a post ID.")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			h.clientError(w, asJSON, http.StatusBadRequest, "bad_form", "The form could not be read.")
+			return
+		}
+		// Unknown paging values fall back to the first pending page: going
+		// back somewhere sensible beats an error after a decision was made.
+		status, before, ok := parsePage(r.PostFormValue("status"), r.PostFormValue("before"))
+		if !ok {
+			status, before = model.StatusPending, 0
+		}
+		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason"))})
+		var se *store.StateError
+		switch {
+		case errors.As(err, &se):
+			h.log.InfoContext(ctx, "decision refused", slog.Int64("post_id", id), slog.String("action", string(action)),
+				slog.String("moderator", m.Name), slog.String("status", string(se.Post.Status)), slog.String("decided_by", se.Post.DecidedBy))
+			if asJSON {
+				writeJSON(w, http.StatusConflict, decisionJSON{Error: "conflict", Message: "The post's state does not allow this.", Post: postState(se.Post)})
+				return
+			}
+			u := queueURL(status, before)
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			http.Redirect(w, r, u+sep+"conflict="+strconv.FormatInt(id, 10), http.StatusSeeOther)
+			return
+		case errors.Is(err, store.ErrNotFound):
+			h.clientError(w, asJSON, http.StatusNotFound, "not_found", "There is no such post.")
+			return
+		case err != nil:
+			h.log.ErrorContext(ctx, "decide", slog.Int64("post_id", id), slog.String("action", string(action)), slog.Any("error", err))
+			if asJSON {
+				writeJSON(w, http.StatusInternalServerError, decisionJSON{Error: "internal", Message: "The decision was not saved. Please try again."})
+				return
+			}
+			http.Error(w, "The decision was not saved. Please try again.", http.StatusInternalServerError)
+			return
+		}
+		h.log.InfoContext(ctx, "post decided", slog.Int64("post_id", id), slog.String("action", string(action)), slog.String("moderator", m.Name))
+		h.notifier.PostChanged(post)
+		if asJSON {
+			writeJSON(w, http.StatusOK, decisionJSON{Post: postState(post)})
+			return
+		}
+		http.Redirect(w, r, queueURL(status, before), http.StatusSeeOther)
+	})
+}
+
+func reason(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > maxReason {
+		s = string(r[:maxReason])
+	}
+	return s
+}
+
+// wantsJSON tells scripts and tools, which ask for JSON, from browsers
+// submitting a form, which get redirects and pages.
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// decisionJSON answers a decision asked for as JSON.
+type decisionJSON struct {
+	Error   string    `json:"error,omitempty"`
+	Message string    `json:"message,omitempty"`
+	Post    *postJSON `json:"post,omitempty"`
+}
+
+type postJSON struct {
+	ID        int64        `json:"id"`
+	Status    model.Status `json:"status"`
+	DecidedBy string       `json:"decided_by,omitempty"`
+	DecidedAt *time.Time   `json:"decided_at,omitempty"`
+}
+
+func postState(p model.Post) *postJSON {
+	pj := &postJSON{ID: p.ID, Status: p.Status, DecidedBy: p.DecidedBy}
+	if !p.DecidedAt.IsZero() {
+		t := p.DecidedAt.UTC()
+		pj.DecidedAt = &t
+	}
+	return pj
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (h *Handler) clientError(w http.ResponseWriter, asJSON bool, status int, code, msg string) {
+	if asJSON {
+		writeJSON(w, status, decisionJSON{Error: code, Message: msg})
+		return
+	}
+	http.Error(w, msg, status)
+}
+
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	h.log.ErrorContext(r.Context(), what, slog.String("path", r.URL.Path), slog.Any("error", err))
+	http.Error(w, "Something went wrong loading this page. Please try again.", http.StatusInternalServerError)
+}
