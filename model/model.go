@@ -5,6 +5,7 @@
 package model
 
 import (
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -201,4 +202,14 @@ type Run struct {
 	Finished time.Time
 	Items    int
 	Error    string
+}
+
+// LogValue keeps the token out of logs whatever logs a Source.
+func (s Source) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", s.Name), slog.String("kind", s.Kind), slog.Bool("token_set", s.Token != ""))
+}
+
+// String keeps the token out of anything that prints a Source with %v.
+func (s Source) String() string {
+	return "source " + s.Name + " (" + s.Kind + ")"
 }
