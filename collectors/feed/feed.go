@@ -151,15 +151,16 @@ func (c *Collector) Collect(ctx context.Context, src model.Source, cur string) (
 	if err != nil {
 		return nil, "", fmt.Errorf("feed %s: cursor: %w", feedURL, err)
 	}
-	// The final URL after redirects is the base for relative links.
-	base := resp.Request.URL
-	posts := c.posts(src, base, parsed)
+	// The final URL after redirects is the base for relative links; bare
+	// GUIDs are qualified with the configured URL, which stays the same when
+	// a publisher moves its feed behind a redirect.
+	posts := c.posts(src, feedURL, resp.Request.URL, parsed)
 	return posts, string(next), nil
 }
 
-func (c *Collector) posts(src model.Source, feedURL *url.URL, f *gofeed.Feed) []model.Post {
-	site := feedURL
-	if u, err := feedURL.Parse(strings.TrimSpace(f.Link)); err == nil && f.Link != "" && isWeb(u) {
+func (c *Collector) posts(src model.Source, feedURL, finalURL *url.URL, f *gofeed.Feed) []model.Post {
+	site := finalURL
+	if u, err := finalURL.Parse(strings.TrimSpace(f.Link)); err == nil && f.Link != "" && isWeb(u) {
 		site = u
 	}
 	items := make([]*gofeed.Item, 0, len(f.Items))

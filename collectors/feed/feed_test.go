@@ -422,3 +422,18 @@ func TestStoredTwiceIsStoredOnce(t *testing.T) {
 		t.Errorf("stored %+v, want 2 statement posts with their tags", stored)
 	}
 }
+
+// TestMovedFeedKeepsURIs: a publisher moves its feed behind a redirect; bare
+// GUIDs stay qualified with the configured URL, so nothing is collected twice.
+func TestMovedFeedKeepsURIs(t *testing.T) {
+	srv := serveFile(t, "rss2.xml", "application/rss+xml")
+	old := httptest.NewServer(http.RedirectHandler(srv.URL+"/new-feed.xml", http.StatusMovedPermanently))
+	defer old.Close()
+	posts, _, err := New(testClient(), Options{}).Collect(context.Background(), model.Source{Name: "s", URL: old.URL + "/feed.xml"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := old.URL + "/feed.xml#statement-2026-017"; len(posts) == 0 || posts[0].URI != want {
+		t.Errorf("URI = %q, want %q", posts[0].URI, want)
+	}
+}
