@@ -433,7 +433,10 @@ func TestMovedFeedKeepsURIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := old.URL + "/feed.xml#statement-2026-017"; len(posts) == 0 || posts[0].URI != want {
+	if len(posts) == 0 {
+		t.Fatal("no posts")
+	}
+	if want := old.URL + "/feed.xml#statement-2026-017"; posts[0].URI != want {
 		t.Errorf("URI = %q, want %q", posts[0].URI, want)
 	}
 }
