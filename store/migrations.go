@@ -104,6 +104,25 @@ CREATE INDEX runs_job ON runs (job, id DESC);
 `)
 		return err
 	},
+	// Media cache (package media, store/media.go): fetch attempts per media
+	// row, and the content-addressed files on disk with their sizes.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+ALTER TABLE media ADD COLUMN fetch_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE media ADD COLUMN fetch_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE media ADD COLUMN fetch_after INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE media ADD COLUMN fetch_failed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX media_cache_key ON media (cache_key) WHERE cache_key != '';
+CREATE INDEX media_to_fetch ON media (fetch_after, id) WHERE cache_key = '' AND fetch_failed = 0;
+CREATE TABLE media_files (
+	cache_key  TEXT PRIMARY KEY,
+	bytes      INTEGER NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX media_files_created ON media_files (created_at);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
