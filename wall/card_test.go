@@ -103,6 +103,9 @@ func TestCardPlainTextAndMissingAvatar(t *testing.T) {
 	if n := doc.Find(`[data-testid="post-handle"]`).Length(); n != 0 {
 		t.Errorf("handle shown %d times, want 0 when it equals the name", n)
 	}
+	if got, want := doc.Find(`[data-testid="post-link"]`).Text(), "View original"; got != want {
+		t.Errorf("link text = %q, want %q", got, want)
+	}
 	if got, want := doc.Find(`[data-testid="post-network"]`).Text(), "News"; got != want {
 		t.Errorf("network = %q, want %q", got, want)
 	}

@@ -2,10 +2,14 @@ package wall
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -461,4 +465,68 @@ func BenchmarkHubBroadcast(b *testing.B) {
 	b.ReportMetric(float64(hub.Clients()), "clients_left")
 	hub.Close()
 	wg.Wait()
+}
+
+// TestHubMemoryPerScreen guards the budget for 10,000 screens on one small
+// server: each open stream (handler goroutine, HTTP connection buffers, hub
+// client) must cost well under 40 KB of Go memory.
+func TestHubMemoryPerScreen(t *testing.T) {
+	const screens = 1000
+	const budget = 40 << 10
+	hub, srv := newTestHub(t, HubOptions{})
+
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	open := func() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: wall\r\nAccept: text/event-stream\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		// Read up to the retry frame: the hub has registered the screen.
+		c.SetReadDeadline(time.Now().Add(waitFor))
+		buf := make([]byte, 512)
+		var got []byte
+		for !bytes.Contains(got, []byte("retry: ")) {
+			n, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("read: %v (got %q)", err, got)
+			}
+			got = append(got, buf[:n]...)
+		}
+	}
+	// Warm up, so one-time costs (the server's first connection, pools) are
+	// not counted per screen.
+	for range 20 {
+		open()
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range screens {
+		open()
+	}
+	if got := hub.Clients(); got != screens+20 {
+		t.Fatalf("clients = %d, want %d", got, screens+20)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	used := int64(after.HeapInuse+after.StackInuse) - int64(before.HeapInuse+before.StackInuse)
+	per := used / screens
+	t.Logf("%d bytes of Go memory per open stream (both ends of the test's connections included; heap %d, stacks %d)", per, (int64(after.HeapInuse)-int64(before.HeapInuse))/screens, (int64(after.StackInuse)-int64(before.StackInuse))/screens)
+	limit := int64(budget)
+	if raceEnabled {
+		limit *= 2
+	}
+	if per > limit {
+		t.Errorf("memory per screen = %d bytes, want at most %d", per, limit)
+	}
 }

@@ -44,6 +44,15 @@ func networkLabel(n model.Network) string {
 	return string(n)
 }
 
+// linkText names where the link to the original goes.
+func linkText(n model.Network) string {
+	switch n {
+	case model.NetworkMastodon, model.NetworkX, model.NetworkBluesky, model.NetworkInstagram, model.NetworkFacebook:
+		return "View on " + networkLabel(n)
+	}
+	return "View original"
+}
+
 // networkClass is a CSS class for the network's badge colour. Unknown networks
 // share one class, so a network name never becomes an arbitrary class.
 func networkClass(n model.Network) string {
