@@ -319,6 +319,11 @@ func lastEventID(r *http.Request) (id uint64, resume bool, err error) {
 //	id: N / event: reload / data: {}   (resume impossible: reload the page)
 //	: ping / event: ping  / data: {}   (heartbeat, no id)
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// GET patterns also match HEAD, which has no body to stream.
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		return
+	}
 	lastID, resume, err := lastEventID(r)
 	if err != nil {
 		// Treated like an ID from another hub: the page reloads and starts over.

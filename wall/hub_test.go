@@ -396,6 +396,21 @@ func TestHubCloseEndsStreams(t *testing.T) {
 	hub.PostChanged(approved(1))
 }
 
+func TestHubHeadReturnsAtOnce(t *testing.T) {
+	hub, srv := newTestHub(t, HubOptions{})
+	resp, err := http.Head(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream; charset=utf-8" {
+		t.Errorf("HEAD = %d %q, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if got := hub.Clients(); got != 0 {
+		t.Errorf("clients after HEAD = %d, want 0", got)
+	}
+}
+
 func TestHubForgetsClientThatLeft(t *testing.T) {
 	hub := NewHub(discardLogger(), HubOptions{HeartbeatEvery: time.Hour})
 	defer hub.Close()
