@@ -1,0 +1,129 @@
+// Package wall owns what screens and visitors see of approved posts: the wall
+// page (templ), the SSE hub that pushes moderation changes to every screen,
+// the public JSON API and the wall's embedded static files.
+//
+// Later additions (screen modes, languages, call-to-action and QR panels,
+// embeds, RSS) extend pageView, Options and Routes; Card stays the one
+// component a post is drawn with, on the page and in live events.
+package wall
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/cohesionalliance/campaignwall/model"
+	"github.com/cohesionalliance/campaignwall/store"
+)
+
+// Options configure the wall.
+type Options struct {
+	CampaignName string
+	Hashtags     []string // shown in the header, "#" added where missing
+	// PageSize is how many recent posts the page shows, after the pinned ones.
+	// Default 50.
+	PageSize int
+	// MaxCards is how many cards a screen keeps as live posts arrive, dropping
+	// the oldest unpinned ones. Default 100.
+	MaxCards int
+}
+
+// Handler serves the wall's pages, events and API.
+type Handler struct {
+	st     *store.Store
+	hub    *Hub
+	log    *slog.Logger
+	opts   Options
+	assets *assets
+}
+
+// NewHandler returns the wall's HTTP handler. hub is the one moderation
+// notifies; the handler serves its stream and reads its position for pages.
+func NewHandler(st *store.Store, hub *Hub, log *slog.Logger, opts Options) *Handler {
+	if opts.PageSize <= 0 {
+		opts.PageSize = 50
+	}
+	if opts.MaxCards <= 0 {
+		opts.MaxCards = 100
+	}
+	if opts.CampaignName == "" {
+		opts.CampaignName = "Social wall"
+	}
+	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets()}
+}
+
+// Routes registers the wall's routes.
+func (h *Handler) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", h.wallPage)
+	mux.Handle("GET /wall/events", h.hub)
+	mux.HandleFunc("GET /api/posts", h.apiPosts)
+	mux.Handle("GET /static/wall/", h.assets.handler("/static/wall/"))
+}
+
+// wallPage renders the wall: pinned posts, then the newest approved ones.
+func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	// Read the hub's position before the store: a change made after this
+	// point has a later event ID, so the page's stream replays it even if
+	// the query below already saw it (cards are replaced, never doubled).
+	at := h.hub.LastEventID()
+	posts, err := h.wallPosts(ctx)
+	if err != nil {
+		h.log.Error("wall: load posts", slog.Any("error", err))
+		http.Error(w, "The wall is unavailable right now. It will be back shortly.", http.StatusInternalServerError)
+		return
+	}
+	v := pageView{
+		CampaignName: h.opts.CampaignName,
+		Hashtags:     h.opts.Hashtags,
+		Lang:         "en",
+		Posts:        posts,
+		LastEventID:  at,
+		EventsURL:    "/wall/events",
+		MaxCards:     h.opts.MaxCards,
+		CSSURL:       h.assets.url("wall.css"),
+		JSURL:        h.assets.url("wall.js"),
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	h.render(w, r, page(v))
+}
+
+// wallPosts returns the pinned approved posts, then the newest approved ones
+// not already listed.
+func (h *Handler) wallPosts(ctx context.Context) ([]model.Post, error) {
+	pinned, err := h.st.PinnedPosts(ctx, h.opts.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	recent, err := h.st.Posts(ctx, store.PostFilter{Status: model.StatusApproved, Limit: h.opts.PageSize})
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int64]bool, len(pinned))
+	posts := make([]model.Post, 0, len(pinned)+len(recent))
+	for _, p := range pinned {
+		seen[p.ID] = true
+		posts = append(posts, p)
+	}
+	for _, p := range recent {
+		if !seen[p.ID] {
+			posts = append(posts, p)
+		}
+	}
+	return posts, nil
+}
+
+// render writes c through a buffer, so a failed render is a clean 500 and not
+// half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.log.Error("wall: render page", slog.String("path", r.URL.Path), slog.Any("error", err))
+		http.Error(w, "The wall could not be shown. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = buf.WriteTo(w)
+}

@@ -1,0 +1,408 @@
+package wall
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cohesionalliance/campaignwall/model"
+)
+
+// HubOptions tune the hub. The zero value gives sensible defaults.
+type HubOptions struct {
+	// HeartbeatEvery is how often every stream gets a ping, so proxies keep idle
+	// connections open and screens notice a dead one. Default 15s.
+	HeartbeatEvery time.Duration
+	// Replay is how many recent events are kept for clients that reconnect with
+	// Last-Event-ID. A client that missed more gets a reload event. Default 512.
+	Replay int
+	// ClientBuffer is how many events may wait for one slow client before it is
+	// dropped (it reconnects and replays). Default 64.
+	ClientBuffer int
+	// WriteTimeout bounds each write to one client, so a stalled connection
+	// cannot hold its handler forever. It also replaces the server's
+	// WriteTimeout for the stream, which would otherwise cut every stream.
+	// Default 10s.
+	WriteTimeout time.Duration
+}
+
+// event is one frame as it goes on the wire. It is encoded once and shared by
+// every client, so fan-out costs a pointer per client, not a render.
+type event struct {
+	id    uint64 // 0 for frames that are not replayed (heartbeats)
+	frame []byte
+}
+
+// client is one connected screen. Only the hub sends on ch and only the hub
+// closes it, under h.mu, when the client is dropped or the hub closes.
+type client struct {
+	ch chan *event
+}
+
+// Hub fans wall events out to every connected screen over Server-Sent Events.
+//
+// Each event is rendered and encoded once (PostChanged), kept in a ring for
+// replay and handed to each client's buffered channel without blocking: a
+// client that cannot keep up is dropped rather than slowing the others, and
+// its browser reconnects with Last-Event-ID and replays what it missed. One
+// shared ticker drives all heartbeats; a client costs its handler goroutine, a
+// small channel and the connection's buffers, no timer of its own.
+//
+// Event IDs start at the hub's start time in microseconds and count up by one,
+// so an ID from before a restart is always older than anything the new hub
+// kept, and a reconnecting screen is told to reload instead of trusting a
+// replay it cannot have.
+//
+// Hub implements moderation.Notifier. Call Close on shutdown.
+type Hub struct {
+	log  *slog.Logger
+	opts HubOptions
+
+	heartbeat *event
+
+	pubMu sync.Mutex // serializes PostChanged so events go out in call order
+
+	mu      sync.Mutex
+	closed  bool
+	clients map[*client]struct{}
+	lastID  uint64   // ID of the newest event; the next gets lastID+1
+	ring    []*event // the newest events in ID order, at most opts.Replay
+	ringPos int      // where the next event goes once the ring is full
+
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// NewHub starts a hub and its heartbeat. Close stops it.
+func NewHub(log *slog.Logger, opts HubOptions) *Hub {
+	if opts.HeartbeatEvery <= 0 {
+		opts.HeartbeatEvery = 15 * time.Second
+	}
+	if opts.Replay <= 0 {
+		opts.Replay = 512
+	}
+	if opts.ClientBuffer <= 0 {
+		opts.ClientBuffer = 64
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	h := &Hub{
+		log:  log,
+		opts: opts,
+		// The comment line is the classic SSE keep-alive for proxies; the ping
+		// event is there because EventSource hides comments from scripts, and
+		// the page needs to see the stream is alive to detect a dead one.
+		heartbeat: &event{frame: []byte(": ping\nevent: ping\ndata: {}\n\n")},
+		clients:   make(map[*client]struct{}),
+		lastID:    uint64(time.Now().UnixMicro()),
+		ring:      make([]*event, 0, opts.Replay),
+		done:      make(chan struct{}),
+	}
+	h.wg.Add(1)
+	go h.beat()
+	return h
+}
+
+// beat sends the shared heartbeat to every client until Close.
+func (h *Hub) beat() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.opts.HeartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-t.C:
+			h.mu.Lock()
+			for c := range h.clients {
+				// A client with events waiting does not need a ping, and
+				// must not be dropped for missing one.
+				select {
+				case c.ch <- h.heartbeat:
+				default:
+				}
+			}
+			h.mu.Unlock()
+		}
+	}
+}
+
+// Close ends every stream and stops the heartbeat. Handlers return as soon as
+// their current write ends; new requests get 503. Close is safe to call twice.
+func (h *Hub) Close() {
+	h.once.Do(func() {
+		h.mu.Lock()
+		h.closed = true
+		for c := range h.clients {
+			close(c.ch)
+		}
+		clear(h.clients)
+		h.mu.Unlock()
+		close(h.done)
+		h.wg.Wait()
+	})
+}
+
+// LastEventID is the ID of the newest event. A page rendered from the store
+// after reading it can start its stream there and miss nothing: any change
+// the render did not see has a higher ID and is replayed.
+func (h *Hub) LastEventID() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastID
+}
+
+// Clients reports how many screens are connected.
+func (h *Hub) Clients() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// postData is the JSON a post event carries.
+type postData struct {
+	ID   int64  `json:"id"`
+	HTML string `json:"html"`
+}
+
+// removeData is the JSON a remove event carries.
+type removeData struct {
+	ID int64 `json:"id"`
+}
+
+// PostChanged tells every screen about a post's new state: an approved post is
+// added or replaced, any other status removes it. It implements
+// moderation.Notifier and never blocks on a slow screen.
+func (h *Hub) PostChanged(p model.Post) {
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+
+	name, data := "remove", any(removeData{ID: p.ID})
+	if p.Status == model.StatusApproved {
+		var buf bytes.Buffer
+		// PostChanged has no request: the card depends only on the post.
+		if err := Card(p).Render(context.Background(), &buf); err != nil {
+			// A card that cannot be rendered must not stay on screens in an
+			// older state either, so it is removed everywhere.
+			h.log.Error("wall: render card for screens", slog.Int64("post_id", p.ID), slog.Any("error", err))
+		} else {
+			name, data = "post", postData{ID: p.ID, HTML: buf.String()}
+		}
+	}
+	// encoding/json escapes newlines, U+2028/9 and <, so data fits on one line.
+	payload, err := json.Marshal(data)
+	if err != nil {
+		h.log.Error("wall: encode event", slog.Int64("post_id", p.ID), slog.Any("error", err))
+		return
+	}
+	h.publish(name, payload)
+}
+
+// publish assigns the next ID, keeps the event for replay and offers it to
+// every client, dropping those whose buffer is full.
+func (h *Hub) publish(name string, payload []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.lastID++
+	ev := &event{id: h.lastID, frame: encodeFrame(h.lastID, name, payload)}
+	if len(h.ring) < cap(h.ring) {
+		h.ring = append(h.ring, ev)
+	} else {
+		h.ring[h.ringPos] = ev
+		h.ringPos = (h.ringPos + 1) % len(h.ring)
+	}
+	dropped := 0
+	for c := range h.clients {
+		select {
+		case c.ch <- ev:
+		default:
+			delete(h.clients, c)
+			close(c.ch)
+			dropped++
+		}
+	}
+	if dropped > 0 {
+		h.log.Warn("wall: dropped slow screens", slog.Int("dropped", dropped), slog.Uint64("event_id", ev.id))
+	}
+}
+
+func encodeFrame(id uint64, name string, payload []byte) []byte {
+	b := make([]byte, 0, len(payload)+len(name)+40)
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, "\nevent: "...)
+	b = append(b, name...)
+	b = append(b, "\ndata: "...)
+	b = append(b, payload...)
+	return append(b, "\n\n"...)
+}
+
+// subscribe registers a client and returns what it must be sent first. With
+// resume false the client starts at the current event. Otherwise it gets the
+// events after lastID, or reload when they are no longer all in the ring (or
+// lastID is not one this hub gave out). The snapshot and the registration
+// happen under one lock, so nothing is missed or sent twice between them.
+// at is the newest event ID at that moment; ok is false when the hub is closed.
+func (h *Hub) subscribe(lastID uint64, resume bool) (c *client, replay []*event, reload bool, at uint64, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, nil, false, 0, false
+	}
+	switch {
+	case !resume || lastID == h.lastID:
+	case lastID > h.lastID || h.lastID-lastID > uint64(len(h.ring)):
+		reload = true
+	default:
+		missed := int(h.lastID - lastID)
+		replay = make([]*event, 0, missed)
+		for i := len(h.ring) - missed; i < len(h.ring); i++ {
+			replay = append(replay, h.ring[(h.ringPos+i)%len(h.ring)])
+		}
+	}
+	c = &client{ch: make(chan *event, h.opts.ClientBuffer)}
+	h.clients[c] = struct{}{}
+	return c, replay, reload, h.lastID, true
+}
+
+// unsubscribe removes a client that went away by itself.
+func (h *Hub) unsubscribe(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; ok {
+		delete(h.clients, c)
+		close(c.ch)
+	}
+}
+
+// errBadLastEventID is returned for a resume point that is not an event ID.
+var errBadLastEventID = errors.New("last event id is not a whole number")
+
+// lastEventID reads where the client wants to resume: the Last-Event-ID header
+// a browser sends when it reconnects by itself, else the lastEventId query
+// parameter the page uses for its first and its manual reconnects.
+func lastEventID(r *http.Request) (id uint64, resume bool, err error) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("lastEventId")
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	id, err = strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, true, fmt.Errorf("%w: %q", errBadLastEventID, v)
+	}
+	return id, true, nil
+}
+
+// ServeHTTP streams wall events (GET /wall/events) until the client goes away
+// or the hub closes.
+//
+// Frames, each ended by a blank line:
+//
+//	id: N / event: post   / data: {"id":12,"html":"<article …>…</article>"}
+//	id: N / event: remove / data: {"id":12}
+//	id: N / event: reload / data: {}   (resume impossible: reload the page)
+//	: ping / event: ping  / data: {}   (heartbeat, no id)
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// GET patterns also match HEAD, which has no body to stream.
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		return
+	}
+	lastID, resume, err := lastEventID(r)
+	if err != nil {
+		// Treated like an ID from another hub: the page reloads and starts over.
+		h.log.Debug("wall: bad last event id", slog.Any("error", err))
+	}
+	c, replay, reload, at, ok := h.subscribe(lastID, resume)
+	if !ok {
+		http.Error(w, "the wall is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.unsubscribe(c)
+
+	rc := http.NewResponseController(w)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
+	hdr.Set("Cache-Control", "no-cache, no-store")
+	hdr.Set("X-Accel-Buffering", "no") // nginx would otherwise buffer the stream
+	w.WriteHeader(http.StatusOK)
+
+	// A random retry spreads the reconnects of thousands of screens after a
+	// restart.
+	head := make([]byte, 0, 64)
+	head = append(head, "retry: "...)
+	head = strconv.AppendInt(head, 2000+rand.Int64N(3000), 10)
+	head = append(head, "\n\n"...)
+	if reload {
+		head = append(head, "id: "...)
+		head = strconv.AppendUint(head, at, 10)
+		head = append(head, "\nevent: reload\ndata: {}\n\n"...)
+	}
+	frames := make([][]byte, 0, 1+len(replay))
+	frames = append(frames, head)
+	for _, ev := range replay {
+		frames = append(frames, ev.frame)
+	}
+	if err := h.write(rc, w, frames...); err != nil {
+		if errors.Is(err, http.ErrNotSupported) {
+			h.log.Error("wall: event stream cannot be flushed through this server's middleware", slog.Any("error", err))
+		}
+		return
+	}
+
+	ctx := r.Context()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-c.ch:
+			if !ok {
+				return // dropped as too slow, or the hub closed
+			}
+			frames = append(frames[:0], ev.frame)
+			// Send whatever else is already waiting with one flush.
+			for more := len(c.ch); more > 0; more-- {
+				ev, ok := <-c.ch
+				if !ok {
+					break
+				}
+				frames = append(frames, ev.frame)
+			}
+			if err := h.write(rc, w, frames...); err != nil {
+				h.log.Debug("wall: stream ended", slog.Any("error", err))
+				return
+			}
+		}
+	}
+}
+
+// write sends frames, each within the hub's write timeout, and flushes once.
+func (h *Hub) write(rc *http.ResponseController, w http.ResponseWriter, frames ...[]byte) error {
+	for _, f := range frames {
+		// Not every ResponseWriter can set deadlines (some middleware); the
+		// stream still works there, only without the stall guard.
+		if err := rc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		if _, err := w.Write(f); err != nil {
+			return err
+		}
+	}
+	return rc.Flush()
+}

@@ -1,0 +1,179 @@
+package wall
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cohesionalliance/campaignwall/model"
+)
+
+// pageView is everything the wall page shows. Components get it built; they
+// never query.
+type pageView struct {
+	CampaignName string
+	Hashtags     []string
+	Lang         string
+	Posts        []model.Post // pinned first, then newest first
+	LastEventID  uint64
+	EventsURL    string
+	MaxCards     int
+	CSSURL       string
+	JSURL        string
+}
+
+// networkLabels name networks as people know them.
+var networkLabels = map[model.Network]string{
+	model.NetworkMastodon:   "Mastodon",
+	model.NetworkX:          "X",
+	model.NetworkBluesky:    "Bluesky",
+	model.NetworkInstagram:  "Instagram",
+	model.NetworkFacebook:   "Facebook",
+	model.NetworkFeed:       "News",
+	model.NetworkWebpage:    "Web",
+	model.NetworkSubmission: "Submitted",
+	model.NetworkDemo:       "Demo",
+}
+
+func networkLabel(n model.Network) string {
+	if l, ok := networkLabels[n]; ok {
+		return l
+	}
+	return string(n)
+}
+
+// linkText names where the link to the original goes.
+func linkText(n model.Network) string {
+	switch n {
+	case model.NetworkMastodon, model.NetworkX, model.NetworkBluesky, model.NetworkInstagram, model.NetworkFacebook:
+		return "View on " + networkLabel(n)
+	}
+	return "View original"
+}
+
+// networkClass is a CSS class for the network's badge colour. Unknown networks
+// share one class, so a network name never becomes an arbitrary class.
+func networkClass(n model.Network) string {
+	if _, ok := networkLabels[n]; ok {
+		return "badge badge--" + string(n)
+	}
+	return "badge"
+}
+
+// authorName is what a card calls the author.
+func authorName(a model.Author) string {
+	if n := strings.TrimSpace(a.DisplayName); n != "" {
+		return n
+	}
+	return a.Handle
+}
+
+// handle is the author's handle as the network writes it: @name on social
+// networks, as it is for feeds and web pages (usually a site name).
+func handle(p model.Post) string {
+	h := p.Author.Handle
+	if h == "" || strings.HasPrefix(h, "@") {
+		return h
+	}
+	switch p.Network {
+	case model.NetworkMastodon, model.NetworkX, model.NetworkBluesky, model.NetworkInstagram:
+		return "@" + h
+	}
+	return h
+}
+
+// initial is shown in place of a missing avatar.
+func initial(a model.Author) string {
+	for _, r := range authorName(a) {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
+}
+
+// webURL returns s if it is an absolute http(s) URL or a local path, and ""
+// otherwise. templ checks href on links but not src on images, and no
+// javascript:, data: or protocol-relative URL from a network belongs on a wall.
+func webURL(s string) string {
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") && !strings.HasPrefix(s, "/\\") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	return s
+}
+
+// langTag matches a BCP 47 language tag closely enough to put it in a lang
+// attribute; anything else is left out rather than mislabel the text.
+var langTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+
+func langAttr(s string) string {
+	if langTag.MatchString(s) {
+		return s
+	}
+	return ""
+}
+
+func postID(p model.Post) string { return strconv.FormatInt(p.ID, 10) }
+
+// published is the machine-readable time; the page's script turns the shown
+// text into "5 minutes ago" in the screen's language and time zone.
+func published(p model.Post) string { return p.PublishedAt.UTC().Format(time.RFC3339) }
+
+func publishedText(p model.Post) string { return p.PublishedAt.UTC().Format("2 Jan 2006, 15:04 UTC") }
+
+func publishedMS(p model.Post) string { return strconv.FormatInt(p.PublishedAt.UnixMilli(), 10) }
+
+// cardClass adds the states a screen styles differently.
+func cardClass(p model.Post) string {
+	c := "card"
+	if p.Pinned {
+		c += " card--pinned"
+	}
+	if p.Highlighted {
+		c += " card--highlighted"
+	}
+	return c
+}
+
+// photos are the media a card shows as pictures: photos themselves, and the
+// still preview of a video (screens play no sound or video).
+func photos(p model.Post) []photo {
+	var out []photo
+	for _, m := range p.Media {
+		src := m.URL
+		if m.Kind != model.MediaImage {
+			src = m.PreviewURL
+		}
+		if src = webURL(src); src == "" {
+			continue
+		}
+		out = append(out, photo{Src: src, Alt: m.AltText, Width: m.Width, Height: m.Height, Video: m.Kind != model.MediaImage})
+	}
+	return out
+}
+
+type photo struct {
+	Src, Alt      string
+	Width, Height int
+	Video         bool
+}
+
+func dim(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// hashtag writes a configured tag the way people type it.
+func hashtag(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "#") {
+		return s
+	}
+	return "#" + s
+}
