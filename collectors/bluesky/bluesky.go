@@ -196,15 +196,19 @@ func (c *Collector) Collect(ctx context.Context, src model.Source, cursor string
 			if !progressed {
 				return nil, "", err
 			}
-			return posts, cur.String(), err
+			return posts, changed(cur, cursor), err
 		}
 	}
 	c.opts.Logger.DebugContext(ctx, "bluesky search done", slog.String("source", src.Name), slog.Int("posts", len(posts)))
-	next := cur.String()
-	if next == cursor {
-		next = ""
+	return posts, changed(cur, cursor), nil
+}
+
+// changed returns the cursor to store, or "" when it equals the old one.
+func changed(cur Cursor, old string) string {
+	if next := cur.String(); next != old {
+		return next
 	}
-	return posts, next, nil
+	return ""
 }
 
 // collectTag reads one hashtag's new posts. It returns the posts, the tag's

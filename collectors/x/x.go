@@ -310,9 +310,28 @@ func (c *Collector) finish(posts []model.Post, old string, cur Cursor, progresse
 }
 
 func (c *Collector) budgetError(cur Cursor, now time.Time) error {
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
 	return fmt.Errorf("%w: %d of %d posts read in %s; reading resumes on %s (UTC)",
-		ErrBudgetExhausted, cur.Reads, c.opts.MonthlyReadBudget, cur.Month, first.Format("2006-01-02"))
+		ErrBudgetExhausted, cur.Reads, c.opts.MonthlyReadBudget, cur.Month, nextMonth(now).Format("2006-01-02"))
+}
+
+func nextMonth(now time.Time) time.Time {
+	now = now.UTC()
+	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, 0)
+}
+
+// BudgetStatus reports, for the status page, how many posts the source with
+// this cursor has read in the current month, its monthly budget (0: none) and
+// when the count starts again.
+func (c *Collector) BudgetStatus(cursor string) (read, budget int, resets time.Time, err error) {
+	cur, err := ParseCursor(cursor)
+	if err != nil {
+		return 0, 0, time.Time{}, err
+	}
+	now := c.opts.Now().UTC()
+	if cur.Month == now.Format("2006-01") {
+		read = cur.Reads
+	}
+	return read, c.opts.MonthlyReadBudget, nextMonth(now), nil
 }
 
 const tweetFields = "created_at,lang,author_id,attachments,entities,possibly_sensitive," +

@@ -598,6 +598,29 @@ func TestMonthlyReadBudget(t *testing.T) {
 	})
 }
 
+func TestBudgetStatus(t *testing.T) {
+	c := newCollector(Options{MonthlyReadBudget: 10000})
+	for _, tc := range []struct {
+		name   string
+		cursor string
+		read   int
+	}{
+		{"fresh source", "", 0},
+		{"this month", Cursor{Month: "2026-11", Reads: 1234}.String(), 1234},
+		{"last month's reads do not count", Cursor{Month: "2026-10", Reads: 9999}.String(), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			read, budget, resets, err := c.BudgetStatus(tc.cursor)
+			if err != nil || read != tc.read || budget != 10000 || !resets.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("BudgetStatus = %d, %d, %v, %v; want %d, 10000, 2026-12-01", read, budget, resets, err, tc.read)
+			}
+		})
+	}
+	if _, _, _, err := c.BudgetStatus("{"); err == nil {
+		t.Error("BudgetStatus of an unreadable cursor: no error")
+	}
+}
+
 func TestStaleSinceIDIsDropped(t *testing.T) {
 	srv := newFakeX(t, func(w http.ResponseWriter, _ url.Values, _ int) { serve(t, w, 200, "search_empty.json") })
 	eightDaysLater := func() time.Time { return testNow.Add(8 * 24 * time.Hour) }
