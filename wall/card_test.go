@@ -23,13 +23,13 @@ func TestCardShowsPost(t *testing.T) {
 		{"author", card.Find(`[data-testid="post-author"]`).Text(), "Anna Kowalska"},
 		{"handle", card.Find(`[data-testid="post-handle"]`).Text(), "@anna@regions.social"},
 		{"network", card.Find(`[data-testid="post-network"]`).Text(), "Mastodon"},
-		{"avatar alt", card.Find("img.card__avatar").AttrOr("alt", ""), "Anna Kowalska"},
-		{"avatar src", card.Find("img.card__avatar").AttrOr("src", ""), "https://regions.social/avatars/anna.png"},
+		{"remote avatar not loaded", card.Find("img.card__avatar").AttrOr("src", "none"), "none"},
+		{"avatar initial", card.Find(".card__avatar--initial").Text(), "A"},
 		{"text", strings.TrimSpace(card.Find(`[data-testid="post-text"]`).Text()), "Our region signed the #CohesionAlliance call!"},
 		{"text lang", card.Find(`[data-testid="post-text"]`).AttrOr("lang", ""), "pl"},
 		{"hashtag link kept", card.Find(`[data-testid="post-text"] a`).AttrOr("href", ""), "https://regions.social/tags/CohesionAlliance"},
 		{"photo alt", card.Find(".card__photo img").AttrOr("alt", ""), "A new bridge over the Vistula, funded by cohesion policy"},
-		{"photo src", card.Find(".card__photo img").AttrOr("src", ""), "https://regions.social/media/bridge.jpg"},
+		{"photo src", card.Find(".card__photo img").AttrOr("src", ""), "/media/" + bridgeKey + "/1280"},
 		{"photo lazy", card.Find(".card__photo img").AttrOr("loading", ""), "lazy"},
 		{"photo width", card.Find(".card__photo img").AttrOr("width", ""), "1200"},
 		{"time datetime", card.Find("time").AttrOr("datetime", ""), "2026-10-13T09:30:00Z"},
@@ -46,6 +46,18 @@ func TestCardShowsPost(t *testing.T) {
 	}
 	if n := card.Find("details").Length(); n != 0 {
 		t.Errorf("details elements = %d, want 0 for a post without a content warning", n)
+	}
+}
+
+func TestCardNeverHotlinksUncachedPhotos(t *testing.T) {
+	p := fixture(t, "mastodon_with_photo")
+	p.Media[0].CacheKey = ""
+	doc, html := renderCard(t, p)
+	if n := doc.Find("img").Length(); n != 0 {
+		t.Errorf("images = %d, want 0 until the photo is in the media cache", n)
+	}
+	if strings.Contains(html, "regions.social/media") || strings.Contains(html, "avatars/anna.png") {
+		t.Errorf("card references the network's servers:\n%s", html)
 	}
 }
 
@@ -145,8 +157,8 @@ func TestCardEscapesHostileInput(t *testing.T) {
 				if strings.HasPrefix(key, "on") {
 					t.Errorf("<%s> has event handler attribute %s=%q", n.Data, a.Key, a.Val)
 				}
-				if (key == "href" || key == "src") && !strings.HasPrefix(a.Val, "https://") {
-					t.Errorf("<%s %s=%q>: want only https URLs", n.Data, a.Key, a.Val)
+				if (key == "href" && !strings.HasPrefix(a.Val, "https://")) || (key == "src" && !strings.HasPrefix(a.Val, "/media/")) {
+					t.Errorf("<%s %s=%q>: want only https links and cached photos", n.Data, a.Key, a.Val)
 				}
 			}
 			if n.Data == "img" && n.Parent != nil && n.Parent.Data != "figure" {

@@ -15,6 +15,13 @@ import (
 	"github.com/cohesionalliance/campaignwall/store"
 )
 
+// Cache keys name files in the media cache (SHA-256 of the original).
+const (
+	bridgeKey = "b1d9e0a3c5f7e2d4b6a8c0e2f4a6b8d0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2"
+	floodKey  = "f100d0a3c5f7e2d4b6a8c0e2f4a6b8d0c2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2"
+	okKey     = "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c"
+)
+
 var baseTime = time.Date(2026, 10, 13, 9, 30, 0, 0, time.UTC)
 
 // fixtures are named posts, so a failing test reads like a sentence.
@@ -28,7 +35,7 @@ var fixtures = map[string]model.Post{
 		Text:     "Our region signed the #CohesionAlliance call!",
 		Language: "pl",
 		Media: []model.Media{{Kind: model.MediaImage, URL: "https://regions.social/media/bridge.jpg",
-			AltText: "A new bridge over the Vistula, funded by cohesion policy", Width: 1200, Height: 800}},
+			AltText: "A new bridge over the Vistula, funded by cohesion policy", Width: 1200, Height: 800, CacheKey: bridgeKey}},
 		PublishedAt: baseTime,
 	},
 	"with_content_warning": {
@@ -40,7 +47,7 @@ var fixtures = map[string]model.Post{
 		Text:           "Flood damage photos from last spring.",
 		ContentWarning: "flood damage",
 		Sensitive:      true,
-		Media:          []model.Media{{Kind: model.MediaImage, URL: "https://cdn.bsky.example/flood.jpg", AltText: "A flooded street"}},
+		Media:          []model.Media{{Kind: model.MediaImage, URL: "https://cdn.bsky.example/flood.jpg", AltText: "A flooded street", CacheKey: floodKey}},
 		PublishedAt:    baseTime.Add(-time.Hour),
 	},
 	"hostile": {
@@ -59,7 +66,7 @@ var fixtures = map[string]model.Post{
 		Language:       `en" onmouseover="alert(1)`,
 		ContentWarning: `<script>alert("cw")</script>" onclick="alert(1)`,
 		Media: []model.Media{
-			{Kind: model.MediaImage, URL: "https://pbs.example/ok.jpg", AltText: `" onerror="alert('alt')"><script>alert("alt")</script>`},
+			{Kind: model.MediaImage, URL: "https://pbs.example/ok.jpg", AltText: `" onerror="alert('alt')"><script>alert("alt")</script>`, CacheKey: okKey},
 			{Kind: model.MediaImage, URL: `javascript:alert("src")`, AltText: "bad src"},
 			{Kind: model.MediaImage, URL: `//evil.example/x.jpg`, AltText: "protocol-relative"},
 		},

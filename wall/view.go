@@ -106,6 +106,16 @@ func webURL(s string) string {
 	return s
 }
 
+// localURL returns s if it is a path on this server, and "" otherwise.
+// Avatars are not in the media cache yet, so remote ones are not shown: a
+// screen loads nothing from a network's servers.
+func localURL(s string) string {
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") && !strings.HasPrefix(s, "/\\") {
+		return s
+	}
+	return ""
+}
+
 // langTag matches a BCP 47 language tag closely enough to put it in a lang
 // attribute; anything else is left out rather than mislabel the text.
 var langTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
@@ -139,18 +149,23 @@ func cardClass(p model.Post) string {
 	return c
 }
 
+// PhotoWidth is the width of the cached copy a card shows; main configures
+// the media cache to make copies of this width.
+const PhotoWidth = 1280
+
 // photos are the media a card shows as pictures: photos themselves, and the
-// still preview of a video (screens play no sound or video).
+// still preview of a video (screens play no sound or video). Only copies in
+// campaignwall's own media cache are shown: screens never load media from a
+// network's servers, so they keep showing photos when the venue network or an
+// instance fails, and small instances are not hit by every screen. A photo
+// not cached yet appears when it is (the media job re-announces the post).
 func photos(p model.Post) []photo {
 	var out []photo
 	for _, m := range p.Media {
-		src := m.URL
-		if m.Kind != model.MediaImage {
-			src = m.PreviewURL
-		}
-		if src = webURL(src); src == "" {
+		if m.CacheKey == "" {
 			continue
 		}
+		src := "/media/" + m.CacheKey + "/" + strconv.Itoa(PhotoWidth)
 		out = append(out, photo{Src: src, Alt: m.AltText, Width: m.Width, Height: m.Height, Video: m.Kind != model.MediaImage})
 	}
 	return out
