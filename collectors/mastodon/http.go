@@ -21,10 +21,6 @@ import (
 // HTML comes from something else (a wrong url) and is a plain error.
 var errNotFound = errors.New("not found")
 
-// ErrNotMastodon means the server answered 404 with something other than
-// the Mastodon API's JSON error: the source's url is probably not the server.
-var ErrNotMastodon = errors.New("no Mastodon API at this address")
-
 // get fetches u with a deadline and maps failures to errors the scheduler
 // and the admin can act on.
 func (c *Collector) get(ctx context.Context, src model.Source, u string) ([]byte, error) {

@@ -41,6 +41,10 @@ var (
 	ErrMalformedResponse = errors.New("malformed response")
 	// ErrNoHashtags means the source names no hashtag to collect.
 	ErrNoHashtags = errors.New("no hashtags configured")
+	// ErrNotMastodon means the server answered 404 with something other
+	// than the Mastodon API's JSON error: the source's url is probably not
+	// the server.
+	ErrNotMastodon = errors.New("no Mastodon API at this address")
 	// ErrBadSourceURL means the source's url is not an http(s) server address.
 	ErrBadSourceURL = errors.New("source url must be the server's http(s) address, like https://mastodon.social")
 )
