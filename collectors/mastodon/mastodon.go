@@ -235,13 +235,17 @@ func (c *Collector) collectTag(ctx context.Context, src model.Source, base *url.
 // posts seen before from doubling. Failing instead would stop the source
 // until someone cleared the cursor by hand.
 func (c *Collector) parseCursor(src model.Source, cursor string) map[string]string {
-	state := map[string]string{}
 	if cursor == "" {
-		return state
+		return map[string]string{}
 	}
-	if err := json.Unmarshal([]byte(cursor), &state); err != nil {
+	var state map[string]string
+	if err := json.Unmarshal([]byte(cursor), &state); err != nil || state == nil { // "null" decodes to a nil map
+		msg := "not a JSON object"
+		if err != nil {
+			msg = err.Error()
+		}
 		c.log.Warn("mastodon: ignoring a stored cursor that is not a mastodon cursor",
-			slog.String("source", src.Name), slog.String("error", err.Error()))
+			slog.String("source", src.Name), slog.String("error", msg))
 		return map[string]string{}
 	}
 	return state

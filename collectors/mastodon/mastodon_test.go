@@ -558,9 +558,11 @@ func TestCollectBadConfigAndCursor(t *testing.T) {
 		}
 	}
 	// A cursor left by another kind of source starts the hashtag afresh.
-	posts, cursor, err := c.Collect(ctx, testSource(f), "https://example.com/feed?since=42")
-	if err != nil || len(posts) != 6 || cursorOf(t, cursor)["cohesionalliance"] != "113145081234567009" {
-		t.Errorf("foreign cursor: %d posts, cursor %q, err %v", len(posts), cursor, err)
+	for _, foreign := range []string{"https://example.com/feed?since=42", "null", "[]", `{"cohesionalliance":113}`} {
+		posts, cursor, err := c.Collect(ctx, testSource(f), foreign)
+		if err != nil || len(posts) != 6 || cursorOf(t, cursor)["cohesionalliance"] != "113145081234567009" {
+			t.Errorf("foreign cursor %q: %d posts, cursor %q, err %v", foreign, len(posts), cursor, err)
+		}
 	}
 }
 
