@@ -26,11 +26,13 @@ func newTestCollector(opts Options) *Collector {
 	return New(collectors.NewClient(collectors.ClientOptions{AllowPrivateNetwork: true}), opts)
 }
 
-func testSource(f *fakeServer) model.Source {
+func testSource(f *fakeServer) model.Source { return testSourceURL(f.URL) }
+
+func testSourceURL(u string) model.Source {
 	return model.Source{
 		Name:     "eupolis",
 		Kind:     "mastodon",
-		URL:      f.URL,
+		URL:      u,
 		Hashtags: []string{"#CohesionAlliance"},
 		Category: "citizens",
 	}
