@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -202,6 +203,10 @@ func (s *streamer) connect(ctx context.Context, u string, filterTags []string) (
 		return false, false, err
 	}
 	defer resp.Body.Close()
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
+		// A 200 in JSON or HTML: a route that exists but does not stream.
+		return false, false, fmt.Errorf("%w: %s answered %q, not an event stream", errNoEndpoint, u, mt)
+	}
 
 	lines := make(chan string)
 	readErr := make(chan error, 1)

@@ -293,6 +293,14 @@ func TestStreamUnsupported(t *testing.T) {
 			wantPaths: []string{"/api/v1/streaming/hashtag", "/api/v1/streaming/public"},
 		},
 		{
+			name: "json instead of an event stream",
+			serve: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.Write([]byte("[]\n"))
+			},
+			wantPaths: []string{"/api/v1/streaming/hashtag", "/api/v1/streaming/public"},
+		},
+		{
 			name: "token required",
 			serve: func(w http.ResponseWriter, r *http.Request) {
 				serveFile(w, 401, "error_401.json", "application/json")
