@@ -137,6 +137,9 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
+	if t.maxBody <= 0 { // StreamingClient: the stream's reader bounds each event instead
+		return resp, nil
+	}
 	if resp.ContentLength > t.maxBody {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", req.URL.Host, ErrResponseTooLarge, resp.ContentLength, t.maxBody)
