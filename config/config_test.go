@@ -84,6 +84,7 @@ url = "https://social.network.europa.eu"
 [[sources]]
 name = "bsky"
 kind = "bluesky"
+identifier = "cohesionalliance.bsky.social"
 hashtags = ["#EUCohesion"]
 allow_private_network = true
 `), nil)
@@ -145,11 +146,27 @@ func TestServerAndStore(t *testing.T) {
 	}
 }
 
+// requiredSettings are the kind-specific keys each kind cannot do without.
+var requiredSettings = map[string]string{
+	"bluesky":       "identifier = \"cohesionalliance.bsky.social\"\n",
+	"instagram":     "ig_user_id = \"17841400000000000\"\n",
+	"facebook_page": "page_id = \"EuropeanCommitteeoftheRegions\"\n",
+	"webpage":       "item = \"li.story\"\n",
+}
+
 func TestEveryKind(t *testing.T) {
 	for _, name := range Kinds() {
 		t.Run(name, func(t *testing.T) {
 			k, _ := kindNamed(name)
 			data := fmt.Sprintf("[campaign]\nhashtags = [\"CohesionAlliance\"]\n[[sources]]\nname = \"s\"\nkind = %q\n", name)
+			if req := requiredSettings[name]; req != "" {
+				_, err := Parse("campaignwall.toml", []byte(data+"url = \"https://example.org/x\"\n"), nil)
+				key := strings.SplitN(req, " ", 2)[0]
+				if err == nil || !strings.Contains(err.Error(), "sources[0]."+key+": required for "+name) {
+					t.Fatalf("without %s: got %v, want a required error", key, err)
+				}
+				data += req
+			}
 			_, err := Parse("campaignwall.toml", []byte(data), nil)
 			if k.needsURL {
 				if err == nil || !strings.Contains(err.Error(), "campaignwall.toml:3: sources[0].url: is required for kind "+name) {
@@ -179,6 +196,7 @@ hashtags = ["CohesionAlliance"]
 [[sources]]
 name = "bsky"
 kind = "bluesky"
+identifier = "cohesionalliance.bsky.social"
 token_file = "secrets/bsky"
 `), 0o600); err != nil {
 		t.Fatal(err)
@@ -498,5 +516,33 @@ url = "https://example.org/feed?key=` + secret + `"
 	}
 	if !strings.Contains(logged.String(), `"sources":["m","f"]`) {
 		t.Errorf("slog output = %s, want the source names", logged.String())
+	}
+}
+
+func TestKindSettings(t *testing.T) {
+	head := "[campaign]\nhashtags = [\"CohesionAlliance\"]\n[[sources]]\nname = \"s\"\n"
+	t.Run("read", func(t *testing.T) {
+		data := head + "kind = \"x\"\nmonthly_read_budget = 10000\nlanguages = [\"en\", \"fr\"]\n"
+		cfg, err := Parse("campaignwall.toml", []byte(data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cfg.Sources[0].Settings
+		if got["monthly_read_budget"] != "10000" || got["languages"] != "en,fr" {
+			t.Errorf("settings = %v, want budget 10000 and languages en,fr", got)
+		}
+	})
+	for _, tt := range []struct{ name, toml, want string }{
+		{"not a number", "kind = \"x\"\nmonthly_read_budget = \"lots\"\n", "campaignwall.toml:6: sources[0].monthly_read_budget: want a whole number, got a string"},
+		{"out of range", "kind = \"x\"\npage_size = 500\n", "campaignwall.toml:6: sources[0].page_size: 500 is out of range (want 10 to 100)"},
+		{"bad duration", "kind = \"bluesky\"\nidentifier = \"a.bsky.social\"\nbackfill = \"a week\"\n", "campaignwall.toml:7: sources[0].backfill: \"a week\" is not a duration"},
+		{"key of another kind", "kind = \"feed\"\nurl = \"https://example.org/feed\"\nitem = \"li\"\n", "campaignwall.toml:7: sources[0].item: unknown key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("campaignwall.toml", []byte(head+tt.toml), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v\nwant it to contain %q", err, tt.want)
+			}
+		})
 	}
 }

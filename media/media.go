@@ -51,6 +51,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,6 +91,13 @@ type Options struct {
 	Timeout     time.Duration // per download; default 60 seconds
 	Now         func() time.Time
 	Logger      *slog.Logger
+
+	// Local resolves URLs that are paths on this server (the demo's embedded
+	// photos) to their bytes; nil means only remote URLs are fetched.
+	Local func(path string) ([]byte, error)
+	// OnCached is called after FetchPending cached a post's media, so the
+	// wall can show the post again with its photo.
+	OnCached func(ctx context.Context, postID int64)
 }
 
 // Cache is the media cache. It is safe for concurrent use.
@@ -172,7 +180,13 @@ func (c *Cache) Fetch(ctx context.Context, m model.Media) (string, error) {
 	if src == "" {
 		return "", ErrNothingToFetch
 	}
-	data, err := c.download(ctx, src)
+	var data []byte
+	var err error
+	if c.opts.Local != nil && strings.HasPrefix(src, "/") && !strings.HasPrefix(src, "//") {
+		data, err = c.opts.Local(src)
+	} else {
+		data, err = c.download(ctx, src)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -443,6 +457,9 @@ func (c *Cache) FetchPending(ctx context.Context) (int, error) {
 		_, err := c.Fetch(ctx, m.Media)
 		if err == nil {
 			n++
+			if c.opts.OnCached != nil {
+				c.opts.OnCached(ctx, m.PostID)
+			}
 			continue
 		}
 		if ctx.Err() != nil {

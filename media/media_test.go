@@ -789,3 +789,33 @@ func TestNothingToFetch(t *testing.T) {
 		}
 	}
 }
+
+func TestFetchPendingLocalPathsAndOnCached(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	photo := encodeJPEG(t, halves(64, 32, red, blue))
+	post := savePost(t, st, 1, model.StatusApproved, model.Media{Kind: model.MediaImage, URL: "/demo/photos/bridge.jpg"})
+	var asked []string
+	var cached []int64
+	c := New(st, loopbackClient(), t.TempDir(), Options{
+		Local: func(path string) ([]byte, error) {
+			asked = append(asked, path)
+			return photo, nil
+		},
+		OnCached: func(_ context.Context, postID int64) { cached = append(cached, postID) },
+	})
+	n, err := c.FetchPending(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("FetchPending: %d, %v; want 1 cached", n, err)
+	}
+	if len(asked) != 1 || asked[0] != "/demo/photos/bridge.jpg" {
+		t.Errorf("Local asked for %q, want the post's path", asked)
+	}
+	if len(cached) != 1 || cached[0] != post.ID {
+		t.Errorf("OnCached called with %v, want [%d]", cached, post.ID)
+	}
+	s, err := st.MediaFetchState(ctx, post.Media[0].ID)
+	if err != nil || s.CacheKey != keyOf(photo) {
+		t.Errorf("cache key %q (%v), want %q", s.CacheKey, err, keyOf(photo))
+	}
+}

@@ -134,6 +134,11 @@ type Source struct {
 	Schedule            string
 	Category            string
 	AllowPrivateNetwork bool
+	// Settings holds the keys only this kind of source understands (a
+	// monthly read budget, CSS selectors, an account ID), as config
+	// validated them; lists are comma-separated. main maps them to the
+	// collector's options.
+	Settings map[string]string
 
 	Cursor     string
 	LastRunAt  time.Time

@@ -114,11 +114,14 @@ func webURL(u string) string {
 }
 
 // photoURL prefers the smaller preview: the queue shows photos at card size.
+// photoURL is the small copy of a photo in campaignwall's media cache. A
+// photo not cached yet has none: moderators see it flagged instead of a
+// broken or hot-linked image, exactly as screens would not show it.
 func photoURL(m model.Media) string {
-	if u := webURL(m.PreviewURL); u != "" {
-		return u
+	if m.CacheKey == "" {
+		return ""
 	}
-	return webURL(m.URL)
+	return "/media/" + m.CacheKey + "/480"
 }
 
 func (v QueueView) loc() *time.Location {

@@ -28,7 +28,7 @@ var posts = map[string]model.Post{
 		Text:   "Regions #CohesionAlliance", Language: "de", ContentWarning: "politics",
 		PublishedAt: time.Date(2026, 10, 1, 12, 30, 0, 0, time.UTC),
 		Media: []model.Media{
-			{Kind: model.MediaImage, URL: "https://example.social/m/1.jpg", PreviewURL: "https://example.social/m/1s.jpg", AltText: "a bridge over the Danube"},
+			{Kind: model.MediaImage, URL: "https://example.social/m/1.jpg", PreviewURL: "https://example.social/m/1s.jpg", AltText: "a bridge over the Danube", CacheKey: "aaaa1111"},
 			{Kind: model.MediaImage, URL: "https://example.social/m/2.jpg"},
 			{Kind: model.MediaVideo, URL: "https://example.social/m/3.mp4"},
 		},
@@ -48,7 +48,7 @@ var posts = map[string]model.Post{
 		Language:       scriptTag,
 		ContentWarning: imgTag,
 		PublishedAt:    time.Date(2026, 10, 1, 10, 0, 0, 0, time.UTC),
-		Media:          []model.Media{{Kind: model.MediaImage, URL: "https://cdn.example/x.jpg", AltText: `"><script>alert(1)</script>`}},
+		Media:          []model.Media{{Kind: model.MediaImage, URL: "https://cdn.example/x.jpg", AltText: `"><script>alert(1)</script>`, CacheKey: "bbbb2222"}},
 	},
 }
 
@@ -113,18 +113,21 @@ func TestQueuePagePostCard(t *testing.T) {
 			t.Errorf("hashtag link href = %q, want the tag URL", href)
 		}
 	})
-	t.Run("photos carry alt text and prefer the preview", func(t *testing.T) {
+	t.Run("cached photos carry alt text, uncached ones are flagged", func(t *testing.T) {
 		imgs := c.Find(`img[data-testid="post-photo"]`)
-		if imgs.Length() != 2 {
-			t.Fatalf("got %d photos, want 2", imgs.Length())
+		if imgs.Length() != 1 {
+			t.Fatalf("got %d photos, want 1 (the cached one)", imgs.Length())
 		}
 		src, _ := imgs.Eq(0).Attr("src")
 		alt, _ := imgs.Eq(0).Attr("alt")
-		if src != "https://example.social/m/1s.jpg" || alt != "a bridge over the Danube" {
-			t.Errorf("first photo src=%q alt=%q, want the preview URL and its alt text", src, alt)
+		if src != "/media/aaaa1111/480" || alt != "a bridge over the Danube" {
+			t.Errorf("photo src=%q alt=%q, want the cached copy and its alt text", src, alt)
 		}
-		if src, _ := imgs.Eq(1).Attr("src"); src != "https://example.social/m/2.jpg" {
-			t.Errorf("second photo src = %q, want its URL (no preview)", src)
+		if n := c.Find(`[data-testid="photo-pending"]`).Length(); n != 1 {
+			t.Errorf("flagged uncached photos = %d, want 1", n)
+		}
+		if strings.Contains(c.Text(), "example.social/m/2.jpg") {
+			t.Error("the uncached photo is hot-linked")
 		}
 	})
 	t.Run("published time is machine-readable", func(t *testing.T) {

@@ -21,10 +21,11 @@ import (
 //go:embed photos/*.jpg
 var photos embed.FS
 
-// PhotoPath is where the embedded photos are served (see Photos).
+// PhotoPath prefixes the demo photos' URLs; main hands them to the media
+// cache from the embedded files (see Photos), like any fetched photo.
 const PhotoPath = "/demo/photos/"
 
-// Photos returns the embedded photo files, for serving under PhotoPath.
+// Photos returns the embedded photo files, named as under PhotoPath.
 func Photos() fs.FS {
 	sub, err := fs.Sub(photos, "photos")
 	if err != nil {

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cohesionalliance/campaignwall/auth"
+	"github.com/cohesionalliance/campaignwall/collectors/demo"
+	"github.com/cohesionalliance/campaignwall/config"
+	"github.com/cohesionalliance/campaignwall/model"
+	"github.com/cohesionalliance/campaignwall/store"
+)
+
+// demoModerator is the account `campaignwall demo` creates and prints.
+const demoModerator = "demo"
+
+func runDemo(ctx context.Context, args []string, env environment) error {
+	fs := flags(env, "demo", "demo [--addr HOST:PORT] [--db FILE]")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
+	dbPath := fs.String("db", "", "keep the demo database in this `file` (default: a temporary file, removed on exit)")
+	every := fs.String("every", "@every 8s", "how often a new demo post arrives (a cron `schedule`)")
+	if done, err := parse(fs, args, env); done {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("demo takes no arguments, got %q", fs.Args())
+	}
+	path := *dbPath
+	if path == "" {
+		dir, err := os.MkdirTemp("", "campaignwall-demo-")
+		if err != nil {
+			return fmt.Errorf("create a temporary folder for the demo database: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "demo.db")
+	}
+	cfg := demoConfig(*addr, path, *every)
+	log := newLogger(env.stderr)
+	a, err := newApp(ctx, cfg, log, collectorDeps{localMedia: demoPhoto})
+	if err != nil {
+		return err
+	}
+	password, err := seedDemo(ctx, a.store, log)
+	if err == nil {
+		// The seeded posts' photos are cached before the first screen opens.
+		_, err = a.media.FetchPending(ctx)
+	}
+	if err != nil {
+		a.close()
+		return err
+	}
+	return a.serve(ctx, cfg.Server.Addr, func(bound string) {
+		fmt.Fprintf(env.stdout, `campaignwall demo is running (Ctrl-C to stop)
+
+  wall:        http://%[1]s/
+  moderation:  http://%[1]s/moderate
+  moderator:   %[2]s
+  password:    %[3]s
+
+A new demo post arrives in the moderation queue every few seconds;
+approve it there and watch it appear on the wall.
+`, bound, demoModerator, password)
+		if env.ready != nil {
+			env.ready(bound)
+		}
+	})
+}
+
+// demoPhoto reads one of the demo's embedded photos for the media cache.
+func demoPhoto(path string) ([]byte, error) {
+	name, ok := strings.CutPrefix(path, demo.PhotoPath)
+	if !ok {
+		return nil, fmt.Errorf("demo: no photo at %s", path)
+	}
+	return fs.ReadFile(demo.Photos(), name)
+}
+
+func demoConfig(addr, dbPath, every string) *config.Config {
+	return &config.Config{
+		Path:     "(demo)",
+		Campaign: config.Campaign{Name: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"}},
+		Server:   config.Server{Addr: addr},
+		Store:    config.Store{Path: dbPath},
+		Sources: []model.Source{{
+			Name:     demo.SourceName,
+			Kind:     "demo",
+			Schedule: every,
+			Hashtags: []string{"CohesionAlliance"},
+		}},
+	}
+}
+
+// seedDemo stores the first demo posts, approves a few so the wall is never
+// empty, and (re)creates the demo moderator with a fresh password.
+func seedDemo(ctx context.Context, st *store.Store, log *slog.Logger) (password string, err error) {
+	seed := demo.New(nil, 1).Seed()
+	res, err := st.SavePosts(ctx, demo.SourceName, seed, "")
+	if err != nil {
+		return "", err
+	}
+	for i, p := range res.New {
+		if i >= demo.SeedApproved {
+			break
+		}
+		_, err := st.Decide(ctx, model.Decision{PostID: p.ID, Action: model.ActionApprove, Actor: demoModerator, Reason: "demo seed"})
+		var se *store.StateError
+		if err != nil && !errors.As(err, &se) {
+			return "", err
+		}
+	}
+	password = auth.GeneratePassword()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	m, err := st.ModeratorByName(ctx, demoModerator)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		_, err = st.CreateModerator(ctx, model.Moderator{Name: demoModerator, PasswordHash: hash, Role: model.RoleAdmin})
+	case err == nil:
+		err = st.UpdateModeratorPassword(ctx, m.ID, hash)
+	}
+	if err != nil {
+		return "", err
+	}
+	log.Info("demo seeded", slog.Int("new_posts", len(res.New)))
+	return password, nil
+}
