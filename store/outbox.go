@@ -99,14 +99,21 @@ func (s *Store) OutboxItemByKey(ctx context.Context, key string) (model.OutboxIt
 }
 
 // DueOutboxItems returns planned and sending rows whose next attempt is due at
-// now, oldest first.
-func (s *Store) DueOutboxItems(ctx context.Context, now time.Time, limit int) ([]model.OutboxItem, error) {
+// now, oldest first, leaving out the networks named in except (paused or
+// rate-limited ones, whose rows must not hold up the others).
+func (s *Store) DueOutboxItems(ctx context.Context, now time.Time, limit int, except ...model.Network) ([]model.OutboxItem, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	return queryOutbox(ctx, s.r, outboxSelect+`
-WHERE status IN ('planned', 'sending') AND next_attempt_at <= ?
-ORDER BY next_attempt_at, id LIMIT ?`, ms(now), limit)
+	q := outboxSelect + ` WHERE status IN ('planned', 'sending') AND next_attempt_at <= ?`
+	args := []any{ms(now)}
+	if len(except) > 0 {
+		q += ` AND network NOT IN (?` + strings.Repeat(",?", len(except)-1) + `)`
+		for _, n := range except {
+			args = append(args, n)
+		}
+	}
+	return queryOutbox(ctx, s.r, q+` ORDER BY next_attempt_at, id LIMIT ?`, append(args, limit)...)
 }
 
 // OutboxFilter selects outbox rows. The zero value selects the newest 100.

@@ -1,0 +1,724 @@
+package bot
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The fake networks below speak the documented wire formats (testdata/README.md
+// names the pages), keep just enough state to answer lookups, and count the
+// requests that change something upstream.
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func loadJSON(t testing.TB, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fakeFailure is an error a fake answers a write with. With effect set, the
+// fake does the action first (a 502 after the post was created).
+type fakeFailure struct {
+	status int
+	file   string
+	header map[string]string
+	effect bool
+}
+
+func (f fakeFailure) write(t testing.TB, w http.ResponseWriter) {
+	for k, v := range f.header {
+		w.Header().Set(k, v)
+	}
+	if f.file == "" {
+		w.WriteHeader(f.status)
+		return
+	}
+	writeJSON(w, f.status, loadJSON(t, f.file))
+}
+
+// common is what every fake shares: request counts, injected failures and
+// the hook that simulates a crash right after the network did something.
+type common struct {
+	t         testing.TB
+	srv       *httptest.Server
+	now       func() time.Time
+	mu        sync.Mutex
+	requests  int
+	fails     []fakeFailure
+	afterSend func() // called after a send took effect, before the answer
+}
+
+func (c *common) URL() string { return c.srv.URL }
+
+func (c *common) Requests() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requests
+}
+
+// Fail queues failures for the next writes.
+func (c *common) Fail(f ...fakeFailure) {
+	c.mu.Lock()
+	c.fails = append(c.fails, f...)
+	c.mu.Unlock()
+}
+
+func (c *common) SetAfterSend(f func()) {
+	c.mu.Lock()
+	c.afterSend = f
+	c.mu.Unlock()
+}
+
+// nextFailure pops the next queued failure; the caller holds c.mu.
+func (c *common) nextFailure() (fakeFailure, bool) {
+	if len(c.fails) == 0 {
+		return fakeFailure{}, false
+	}
+	f := c.fails[0]
+	c.fails = c.fails[1:]
+	return f, true
+}
+
+// sent runs the crash hook outside the lock.
+func (c *common) sent() {
+	c.mu.Lock()
+	hook := c.afterSend
+	c.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+}
+
+func (c *common) count(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.requests++
+		c.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// ---- Mastodon ----
+
+type mStatus struct {
+	ID, URI, URL, Acct, Visibility, Text, InReplyTo, Spoiler, Language string
+	Reblogged                                                          bool
+	CreatedAt                                                          time.Time
+	Media                                                              []string
+}
+
+type fakeMastodon struct {
+	common
+	remote      map[string]*mStatus // by URI
+	byID        map[string]*mStatus
+	own         []*mStatus // the bot's statuses, oldest first
+	idem        map[string]string
+	reblogPOSTs int
+	statusPOSTs int
+	forms       []map[string][]string
+	uploads     []string          // descriptions
+	mediaDesc   map[string]string // media id → description
+	nextID      int
+}
+
+const mastodonToken = "masto-token"
+
+func newFakeMastodon(t testing.TB, now func() time.Time) *fakeMastodon {
+	f := &fakeMastodon{common: common{t: t, now: now}, remote: map[string]*mStatus{}, byID: map[string]*mStatus{},
+		idem: map[string]string{}, mediaDesc: map[string]string{}, nextID: 200}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v2/search", f.search)
+	mux.HandleFunc("POST /api/v1/statuses/{id}/reblog", f.reblog)
+	mux.HandleFunc("POST /api/v1/statuses", f.postStatus)
+	mux.HandleFunc("GET /api/v1/accounts/verify_credentials", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, loadJSON(t, "mastodon/account.json"))
+	})
+	mux.HandleFunc("GET /api/v1/accounts/{id}/statuses", f.accountStatuses)
+	mux.HandleFunc("GET /api/v1/statuses/{id}/source", f.source)
+	mux.HandleFunc("POST /api/v2/media", f.media)
+	f.srv = httptest.NewServer(f.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+mastodonToken {
+			writeJSON(w, 401, loadJSON(t, "mastodon/error_401.json"))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// AddRemote makes a status by someone else known to the bot's instance.
+func (f *fakeMastodon) AddRemote(st mStatus) *mStatus {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	st.ID = fmt.Sprint(f.nextID)
+	if st.Visibility == "" {
+		st.Visibility = "public"
+	}
+	if st.Acct == "" {
+		st.Acct = "anna@regions.example"
+	}
+	f.remote[st.URI] = &st
+	f.byID[st.ID] = &st
+	return &st
+}
+
+func (f *fakeMastodon) render(st *mStatus) map[string]any {
+	m := loadJSON(f.t, "mastodon/status.json")
+	m["id"], m["uri"], m["url"], m["visibility"], m["reblogged"] = st.ID, st.URI, st.URL, st.Visibility, st.Reblogged
+	m["content"], m["spoiler_text"], m["language"] = "<p>"+st.Text+"</p>", st.Spoiler, st.Language
+	m["created_at"] = st.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z")
+	if st.InReplyTo != "" {
+		m["in_reply_to_id"] = st.InReplyTo
+	}
+	acct := m["account"].(map[string]any)
+	acct["acct"] = st.Acct
+	var media []any
+	for _, d := range st.Media {
+		a := loadJSON(f.t, "mastodon/media.json")
+		a["description"] = d
+		media = append(media, a)
+	}
+	m["media_attachments"] = media
+	return m
+}
+
+func (f *fakeMastodon) search(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	statuses := []any{}
+	if r.URL.Query().Get("resolve") == "true" {
+		if st, ok := f.remote[r.URL.Query().Get("q")]; ok {
+			statuses = append(statuses, f.render(st))
+		}
+	}
+	writeJSON(w, 200, map[string]any{"accounts": []any{}, "statuses": statuses, "hashtags": []any{}})
+}
+
+func (f *fakeMastodon) reblog(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.reblogPOSTs++
+	st, ok := f.byID[r.PathValue("id")]
+	if !ok {
+		f.mu.Unlock()
+		writeJSON(w, 404, map[string]string{"error": "Record not found"})
+		return
+	}
+	fail, failing := f.nextFailure()
+	if failing && !fail.effect {
+		f.mu.Unlock()
+		fail.write(f.t, w)
+		return
+	}
+	st.Reblogged = true
+	f.nextID++
+	wrapper := &mStatus{ID: fmt.Sprint(f.nextID), URI: "https://bots.example/users/cohesionbot/statuses/" + fmt.Sprint(f.nextID) + "/activity",
+		Visibility: "public", Acct: "cohesionbot", CreatedAt: f.now()}
+	body := f.render(wrapper)
+	body["reblog"] = f.render(st)
+	f.mu.Unlock()
+	f.sent()
+	if failing {
+		fail.write(f.t, w)
+		return
+	}
+	writeJSON(w, 200, body)
+}
+
+func (f *fakeMastodon) postStatus(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, 422, map[string]string{"error": err.Error()})
+		return
+	}
+	f.mu.Lock()
+	f.statusPOSTs++
+	f.forms = append(f.forms, maps.Clone(r.PostForm))
+	key := r.Header.Get("Idempotency-Key")
+	if id, ok := f.idem[key]; ok && key != "" {
+		body := f.render(f.byID[id])
+		f.mu.Unlock()
+		writeJSON(w, 200, body)
+		return
+	}
+	fail, failing := f.nextFailure()
+	if failing && !fail.effect {
+		f.mu.Unlock()
+		fail.write(f.t, w)
+		return
+	}
+	f.nextID++
+	st := &mStatus{ID: fmt.Sprint(f.nextID), Text: r.PostForm.Get("status"), Visibility: r.PostForm.Get("visibility"),
+		InReplyTo: r.PostForm.Get("in_reply_to_id"), Language: r.PostForm.Get("language"), Acct: "cohesionbot",
+		CreatedAt: f.now()}
+	st.URI = "https://bots.example/users/cohesionbot/statuses/" + st.ID
+	if st.Visibility == "" {
+		st.Visibility = "unlisted" // what a server defaulting new accounts to unlisted does
+	}
+	for _, id := range r.PostForm["media_ids[]"] {
+		st.Media = append(st.Media, f.mediaDesc[id])
+	}
+	f.byID[st.ID] = st
+	f.own = append(f.own, st)
+	if key != "" {
+		f.idem[key] = st.ID
+	}
+	body := f.render(st)
+	f.mu.Unlock()
+	f.sent()
+	if failing {
+		fail.write(f.t, w)
+		return
+	}
+	writeJSON(w, 200, body)
+}
+
+func (f *fakeMastodon) accountStatuses(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []any{}
+	for _, st := range slices.Backward(f.own) {
+		out = append(out, f.render(st))
+	}
+	writeJSON(w, 200, out)
+}
+
+func (f *fakeMastodon) source(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.byID[r.PathValue("id")]
+	if !ok {
+		writeJSON(w, 404, map[string]string{"error": "Record not found"})
+		return
+	}
+	m := loadJSON(f.t, "mastodon/status_source.json")
+	m["id"], m["text"], m["spoiler_text"] = st.ID, st.Text, st.Spoiler
+	writeJSON(w, 200, m)
+}
+
+func (f *fakeMastodon) media(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(10 << 20); err != nil {
+		writeJSON(w, 422, map[string]string{"error": "Validation failed: File can't be blank"})
+		return
+	}
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		writeJSON(w, 422, map[string]string{"error": "Validation failed: File can't be blank"})
+		return
+	}
+	file.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	desc := r.FormValue("description")
+	f.uploads = append(f.uploads, desc)
+	m := loadJSON(f.t, "mastodon/media.json")
+	m["id"], m["description"] = fmt.Sprint(f.nextID), desc
+	f.mediaDesc[fmt.Sprint(f.nextID)] = desc
+	writeJSON(w, 200, m)
+}
+
+// Sends counts the requests that changed something (boosts and statuses).
+func (f *fakeMastodon) Sends() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.own)
+	for _, st := range f.remote {
+		if st.Reblogged {
+			n++
+		}
+	}
+	return n
+}
+
+// ---- Bluesky ----
+
+type bRecord struct {
+	URI, CID string
+	Value    map[string]any
+}
+
+type fakeBluesky struct {
+	common
+	records     map[string]*bRecord // repo/collection/rkey
+	handles     map[string]string
+	tokens      map[string]bool
+	sessions    int
+	createCalls int
+	blobs       int
+}
+
+const (
+	bskyBotDID   = "did:plc:botcampaign0000000000000"
+	bskyAnnaDID  = "did:plc:anna00000000000000000000"
+	bskyPassword = "app-pass-word-1234"
+)
+
+var tidPattern = regexp.MustCompile(`^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$`)
+
+func newFakeBluesky(t testing.TB, now func() time.Time) *fakeBluesky {
+	f := &fakeBluesky{common: common{t: t, now: now}, records: map[string]*bRecord{},
+		handles: map[string]string{"anna.bsky.social": bskyAnnaDID}, tokens: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /xrpc/com.atproto.server.createSession", f.createSession)
+	mux.HandleFunc("POST /xrpc/com.atproto.repo.createRecord", f.auth(f.createRecord))
+	mux.HandleFunc("GET /xrpc/com.atproto.repo.getRecord", f.auth(f.getRecord))
+	mux.HandleFunc("GET /xrpc/com.atproto.identity.resolveHandle", f.auth(f.resolveHandle))
+	mux.HandleFunc("POST /xrpc/com.atproto.repo.uploadBlob", f.auth(f.uploadBlob))
+	f.srv = httptest.NewServer(f.count(mux))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeBluesky) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		f.mu.Lock()
+		ok := f.tokens[tok]
+		f.mu.Unlock()
+		if !ok {
+			writeJSON(w, 400, loadJSON(f.t, "bluesky/error_expired_token.json"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// ExpireTokens makes every access token issued so far expire.
+func (f *fakeBluesky) ExpireTokens() {
+	f.mu.Lock()
+	clear(f.tokens)
+	f.mu.Unlock()
+}
+
+func (f *fakeBluesky) createSession(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Identifier, Password string }
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	if in.Identifier != "cohesionbot.bsky.social" || in.Password != bskyPassword {
+		writeJSON(w, 401, loadJSON(f.t, "bluesky/error_auth.json"))
+		return
+	}
+	f.mu.Lock()
+	f.sessions++
+	m := loadJSON(f.t, "bluesky/create_session.json")
+	tok := fmt.Sprintf("%s-%d", m["accessJwt"], f.sessions)
+	m["accessJwt"] = tok
+	f.tokens[tok] = true
+	f.mu.Unlock()
+	writeJSON(w, 200, m)
+}
+
+// AddPost stores a post record by someone else and returns its URI and CID.
+func (f *fakeBluesky) AddPost(rkey string, value map[string]any) (string, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := loadJSON(f.t, "bluesky/get_record_post.json")
+	v := m["value"].(map[string]any)
+	maps.Copy(v, value)
+	uri := "at://" + bskyAnnaDID + "/app.bsky.feed.post/" + rkey
+	cid := "bafyreiclp443lavogvhj3d2ob2cxbfuscni2k5jk7bebjzg7khl3es" + rkey[:6]
+	f.records[bskyAnnaDID+"/app.bsky.feed.post/"+rkey] = &bRecord{URI: uri, CID: cid, Value: v}
+	return uri, cid
+}
+
+func (f *fakeBluesky) createRecord(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Repo, Collection, Rkey string
+		Record                 map[string]any
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": err.Error()})
+		return
+	}
+	f.mu.Lock()
+	f.createCalls++
+	if in.Repo != bskyBotDID {
+		f.mu.Unlock()
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": "Invalid repo"})
+		return
+	}
+	if !tidPattern.MatchString(in.Rkey) || in.Record["$type"] != in.Collection {
+		f.mu.Unlock()
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": "Invalid record key or $type"})
+		return
+	}
+	key := in.Repo + "/" + in.Collection + "/" + in.Rkey
+	if _, exists := f.records[key]; exists {
+		f.mu.Unlock()
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": "Record already exists"})
+		return
+	}
+	fail, failing := f.nextFailure()
+	if failing && !fail.effect {
+		f.mu.Unlock()
+		fail.write(f.t, w)
+		return
+	}
+	rec := &bRecord{URI: "at://" + key, CID: fmt.Sprintf("bafyreig2fjxi3rptqdgylg7e5hmjl6mcke7rn2b6cugzlqq3i4zu%06d", len(f.records)), Value: in.Record}
+	f.records[key] = rec
+	m := loadJSON(f.t, "bluesky/create_record.json")
+	m["uri"], m["cid"] = rec.URI, rec.CID
+	f.mu.Unlock()
+	f.sent()
+	if failing {
+		fail.write(f.t, w)
+		return
+	}
+	writeJSON(w, 200, m)
+}
+
+func (f *fakeBluesky) getRecord(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	key := q.Get("repo") + "/" + q.Get("collection") + "/" + q.Get("rkey")
+	f.mu.Lock()
+	rec, ok := f.records[key]
+	f.mu.Unlock()
+	if !ok {
+		m := loadJSON(f.t, "bluesky/error_record_not_found.json")
+		m["message"] = "Could not locate record: at://" + key
+		writeJSON(w, 400, m)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"uri": rec.URI, "cid": rec.CID, "value": rec.Value})
+}
+
+func (f *fakeBluesky) resolveHandle(w http.ResponseWriter, r *http.Request) {
+	did, ok := f.handles[r.URL.Query().Get("handle")]
+	if !ok {
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": "Unable to resolve handle"})
+		return
+	}
+	writeJSON(w, 200, map[string]string{"did": did})
+}
+
+func (f *fakeBluesky) uploadBlob(w http.ResponseWriter, r *http.Request) {
+	data, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.blobs++
+	f.mu.Unlock()
+	m := loadJSON(f.t, "bluesky/upload_blob.json")
+	blob := m["blob"].(map[string]any)
+	blob["mimeType"], blob["size"] = r.Header.Get("Content-Type"), len(data)
+	writeJSON(w, 200, m)
+}
+
+// Created returns the records the bot created, by collection.
+func (f *fakeBluesky) Created(collection string) []*bRecord {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*bRecord
+	for k, rec := range f.records {
+		if strings.HasPrefix(k, bskyBotDID+"/"+collection+"/") {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// ---- X ----
+
+type xPost struct {
+	ID, Text, RetweetOf, ReplyTo string
+	URLs                         map[string]string // t.co → expanded
+	CreatedAt                    time.Time
+}
+
+type fakeX struct {
+	common
+	posts        []*xPost
+	retweetPOSTs int
+	tweetPOSTs   int
+	nextID       int
+}
+
+const (
+	xUserID   = "1580000000000000000"
+	xConsumer = "ck-campaign"
+	xToken    = "at-campaign"
+)
+
+var xURL = regexp.MustCompile(`https?://\S+`)
+
+func newFakeX(t testing.TB, now func() time.Time) *fakeX {
+	f := &fakeX{common: common{t: t, now: now}, nextID: 1445880548472328192}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /2/users/{id}/retweets", f.retweet)
+	mux.HandleFunc("POST /2/tweets", f.tweet)
+	mux.HandleFunc("GET /2/users/{id}/tweets", f.timeline)
+	f.srv = httptest.NewServer(f.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := r.Header.Get("Authorization")
+		if !strings.HasPrefix(a, "OAuth ") || !strings.Contains(a, `oauth_consumer_key="`+xConsumer+`"`) ||
+			!strings.Contains(a, `oauth_token="`+xToken+`"`) || !strings.Contains(a, "oauth_signature=") {
+			writeJSON(w, 401, loadJSON(t, "x/error_401.json"))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeX) retweet(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		TweetID string `json:"tweet_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.TweetID == "" || r.PathValue("id") != xUserID {
+		writeJSON(w, 400, map[string]any{"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request", "status": 400})
+		return
+	}
+	f.mu.Lock()
+	f.retweetPOSTs++
+	fail, failing := f.nextFailure()
+	if failing && !fail.effect {
+		f.mu.Unlock()
+		fail.write(f.t, w)
+		return
+	}
+	f.nextID++
+	f.posts = append(f.posts, &xPost{ID: fmt.Sprint(f.nextID), Text: "RT @someone: …", RetweetOf: in.TweetID, CreatedAt: f.now()})
+	f.mu.Unlock()
+	f.sent()
+	if failing {
+		fail.write(f.t, w)
+		return
+	}
+	writeJSON(w, 200, loadJSON(f.t, "x/retweet.json"))
+}
+
+func (f *fakeX) tweet(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Text  string `json:"text"`
+		Reply *struct {
+			InReplyToTweetID string `json:"in_reply_to_tweet_id"`
+		} `json:"reply"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Text == "" {
+		writeJSON(w, 400, map[string]any{"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.twitter.com/2/problems/invalid-request", "status": 400})
+		return
+	}
+	f.mu.Lock()
+	f.tweetPOSTs++
+	fail, failing := f.nextFailure()
+	if failing && !fail.effect {
+		f.mu.Unlock()
+		fail.write(f.t, w)
+		return
+	}
+	f.nextID++
+	p := &xPost{ID: fmt.Sprint(f.nextID), URLs: map[string]string{}, CreatedAt: f.now()}
+	// X shortens links to t.co and escapes &, < and >.
+	p.Text = xURL.ReplaceAllStringFunc(in.Text, func(u string) string {
+		short := fmt.Sprintf("https://t.co/%08d", len(p.URLs))
+		p.URLs[short] = u
+		return short
+	})
+	p.Text = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(p.Text)
+	if in.Reply != nil {
+		p.ReplyTo = in.Reply.InReplyToTweetID
+	}
+	f.posts = append(f.posts, p)
+	m := loadJSON(f.t, "x/tweet_create.json")
+	data := m["data"].(map[string]any)
+	data["id"], data["text"], data["edit_history_tweet_ids"] = p.ID, p.Text, []string{p.ID}
+	f.mu.Unlock()
+	f.sent()
+	if failing {
+		fail.write(f.t, w)
+		return
+	}
+	writeJSON(w, 201, m)
+}
+
+func (f *fakeX) timeline(w http.ResponseWriter, r *http.Request) {
+	start, err := time.Parse(time.RFC3339, r.URL.Query().Get("start_time"))
+	if err != nil {
+		writeJSON(w, 400, map[string]any{"title": "Invalid Request", "detail": "start_time", "type": "https://api.twitter.com/2/problems/invalid-request", "status": 400})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var data []any
+	for _, p := range slices.Backward(f.posts) {
+		if p.CreatedAt.Before(start) {
+			continue
+		}
+		t := map[string]any{"id": p.ID, "text": p.Text, "created_at": p.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"),
+			"edit_history_tweet_ids": []string{p.ID}}
+		switch {
+		case p.RetweetOf != "":
+			t["referenced_tweets"] = []map[string]string{{"type": "retweeted", "id": p.RetweetOf}}
+		case p.ReplyTo != "":
+			t["referenced_tweets"] = []map[string]string{{"type": "replied_to", "id": p.ReplyTo}}
+		}
+		var urls []map[string]any
+		for short, long := range p.URLs {
+			i := strings.Index(p.Text, short)
+			urls = append(urls, map[string]any{"start": i, "end": i + len(short), "url": short, "expanded_url": long})
+		}
+		if len(urls) > 0 {
+			t["entities"] = map[string]any{"urls": urls}
+		}
+		data = append(data, t)
+	}
+	m := loadJSON(f.t, "x/user_tweets.json")
+	m["data"] = data
+	m["meta"] = map[string]any{"result_count": len(data)}
+	if len(data) == 0 {
+		delete(m, "data")
+	}
+	writeJSON(w, 200, m)
+}
+
+// Sends counts retweets and posts the fake holds.
+func (f *fakeX) Sends() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.posts)
+}
