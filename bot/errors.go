@@ -23,7 +23,7 @@ var (
 	ErrNotFound     = errors.New("not found on the network")                 // 404, 410
 	ErrIneligible   = errors.New("post is not eligible for the bot")         // reply, not public, …
 	ErrUnsupported  = errors.New("action not supported on this network yet") // e.g. Bluesky DMs
-	ErrBadAction    = errors.New("action cannot be sent as planned")          // missing file, bad target
+	ErrBadAction    = errors.New("action cannot be sent as planned")         // missing file, bad target
 	// The account itself cannot act (suspended, out of API credits): like a
 	// revoked token, this halts the network.
 	ErrAccount = errors.New("account cannot act (suspended or out of credits)")
