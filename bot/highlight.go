@@ -17,8 +17,9 @@ func HighlightKey(p model.Post) string {
 	return "highlight:" + string(p.Network) + ":" + p.URI
 }
 
-// optOut matches the tags by which authors keep the bot away: #nobot, #nowall.
-var optOut = regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}_])#no(?:bot|wall)\b`)
+// optOut matches the tags by which authors keep the bot away: #nobot, #nowall
+// (as words: not inside a URL, and a bio may be HTML).
+var optOut = regexp.MustCompile(`(?i)(?:^|[\s(>])#no(?:bot|wall)\b`)
 
 // OptedOut reports whether the post's author asked not to be amplified, in the
 // post or in their bio.
