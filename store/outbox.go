@@ -335,26 +335,6 @@ func (s *Store) updateOutbox(ctx context.Context, id int64, set string, args []a
 	return nil
 }
 
-// DeleteOutboxByAuthor deletes every outbox row about a person (their handle
-// as the row's author or as a DM target) on a network, and returns how many.
-func (s *Store) DeleteOutboxByAuthor(ctx context.Context, network model.Network, handle string) (int, error) {
-	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-DELETE FROM outbox WHERE network = ? AND (author = ? COLLATE NOCASE OR (kind = 'dm' AND target = ? COLLATE NOCASE))`,
-			network, handle, handle)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: delete outbox of %s: %w", handle, err)
-	}
-	return int(n), nil
-}
-
 // PauseNetwork stops the bot from sending on a network until ResumeNetwork.
 func (s *Store) PauseNetwork(ctx context.Context, network model.Network, by string, at time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
