@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/model"
@@ -48,6 +49,8 @@ type Service struct {
 
 	tickMu sync.Mutex // one Tick at a time
 	planMu sync.Mutex // slot search and insert of a plan are one step
+
+	signatures atomic.Int64 // the petition's count, quoted in reminders
 
 	mu      sync.Mutex
 	limited map[model.Network]time.Time // rate-limited until
@@ -124,6 +127,13 @@ func (s *Service) Tick(ctx context.Context) error {
 		return nil
 	}
 	defer s.tickMu.Unlock()
+	if !s.cfg.DryRun {
+		// In dry run nothing is planned for supporters: a reminder planned
+		// but never sent would still count against their maximum.
+		if _, err := s.PlanReminders(ctx); err != nil {
+			return err
+		}
+	}
 	now := s.now()
 	if s.cfg.DryRun {
 		due, err := s.st.DueOutboxItems(ctx, now, s.cfg.BatchSize)

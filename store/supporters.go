@@ -144,6 +144,18 @@ WHERE id = ? AND status = 'active'`, ms(next), status, r.SupporterID)
 	return nil
 }
 
+// FinishSupporter records that a supporter got every reminder they will get.
+func (s *Store) FinishSupporter(ctx context.Context, id int64) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE supporters SET status = 'finished', next_reminder_at = 0 WHERE id = ? AND status = 'active'`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: finish supporter %d: %w", id, err)
+	}
+	return nil
+}
+
 // Reminders returns the reminder history of every supporter, by supporter ID.
 func (s *Store) Reminders(ctx context.Context) (map[int64][]model.Reminder, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT supporter_id, outbox_key, planned_at FROM supporter_reminders ORDER BY supporter_id, id`)
