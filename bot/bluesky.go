@@ -21,8 +21,9 @@ import (
 )
 
 // Bluesky publishes through the campaign's Bluesky account: a small XRPC
-// client (createSession, createRecord, getRecord, uploadBlob, resolveHandle)
-// rather than the indigo SDK, for a handful of calls.
+// client (createSession, createRecord, getRecord, uploadBlob, resolveHandle,
+// and chat.bsky.convo for direct messages) rather than the indigo SDK, for a
+// handful of calls.
 //
 // Every record is created under a record key derived from its outbox row (see
 // recordKey), so an attempt whose outcome is unknown is checked with one
@@ -69,8 +70,12 @@ type strongRef struct {
 	CID string `json:"cid"`
 }
 
-// Send reposts, posts or replies.
+// Send reposts, posts, replies or sends a direct message (through the chat
+// service, which needs an app password allowed to access direct messages).
 func (b *Bluesky) Send(ctx context.Context, it model.OutboxItem) (string, error) {
+	if it.Kind == model.OutboxDM {
+		return b.sendDM(ctx, it)
+	}
 	coll, rec, err := b.record(ctx, it)
 	if err != nil {
 		return "", err
@@ -81,7 +86,7 @@ func (b *Bluesky) Send(ctx context.Context, it model.OutboxItem) (string, error)
 	}
 	var out strongRef
 	in := map[string]any{"repo": sess.DID, "collection": coll, "rkey": recordKey(it), "record": rec}
-	if err := b.call(ctx, string(it.Kind), http.MethodPost, "com.atproto.repo.createRecord", nil, in, &out); err != nil {
+	if err := b.call(ctx, xrpcReq{op: string(it.Kind), method: http.MethodPost, nsid: "com.atproto.repo.createRecord", in: in}, &out); err != nil {
 		return "", err
 	}
 	return out.URI, nil
@@ -94,7 +99,7 @@ func (b *Bluesky) Lookup(ctx context.Context, it model.OutboxItem) (string, bool
 	case model.OutboxRepost:
 		coll = collRepost
 	case model.OutboxDM:
-		return "", false, &SendError{Network: model.NetworkBluesky, Op: "lookup", Kind: ErrUnsupported, Detail: "direct messages"}
+		return b.lookupDM(ctx, it)
 	}
 	sess, err := b.session(ctx)
 	if err != nil {
@@ -108,7 +113,7 @@ func (b *Bluesky) Lookup(ctx context.Context, it model.OutboxItem) (string, bool
 		} `json:"value"`
 	}
 	q := url.Values{"repo": {sess.DID}, "collection": {coll}, "rkey": {recordKey(it)}}
-	err = b.call(ctx, "lookup", http.MethodGet, "com.atproto.repo.getRecord", q, nil, &out)
+	err = b.call(ctx, xrpcReq{op: "lookup", method: http.MethodGet, nsid: "com.atproto.repo.getRecord", q: q}, &out)
 	var se *SendError
 	if errors.As(err, &se) && se.Code == "RecordNotFound" {
 		return "", false, nil
@@ -174,8 +179,6 @@ func (b *Bluesky) record(ctx context.Context, it model.OutboxItem) (string, map[
 			rec["embed"] = embed
 		}
 		return collPost, rec, nil
-	case model.OutboxDM:
-		return "", nil, &SendError{Network: model.NetworkBluesky, Op: "dm", Kind: ErrUnsupported, Detail: "direct messages"}
 	}
 	return "", nil, &SendError{Network: model.NetworkBluesky, Op: string(it.Kind), Kind: ErrBadAction, Detail: "unknown kind"}
 }
@@ -217,7 +220,7 @@ func (b *Bluesky) subject(ctx context.Context, uri, cid string) (strongRef, post
 		Value postValue `json:"value"`
 	}
 	q := url.Values{"repo": {did}, "collection": {coll}, "rkey": {rkey}}
-	if err := b.call(ctx, "resolve", http.MethodGet, "com.atproto.repo.getRecord", q, nil, &out); err != nil {
+	if err := b.call(ctx, xrpcReq{op: "resolve", method: http.MethodGet, nsid: "com.atproto.repo.getRecord", q: q}, &out); err != nil {
 		var se *SendError
 		if errors.As(err, &se) && se.Code == "RecordNotFound" {
 			se.Kind = ErrNotFound
@@ -267,7 +270,7 @@ func (b *Bluesky) images(ctx context.Context, media []model.OutboxMedia) (map[st
 		var out struct {
 			Blob json.RawMessage `json:"blob"`
 		}
-		if err := b.callRaw(ctx, "upload", "com.atproto.repo.uploadBlob", data, ctype, &out); err != nil {
+		if err := b.call(ctx, xrpcReq{op: "upload", method: http.MethodPost, nsid: "com.atproto.repo.uploadBlob", in: data, ctype: ctype}, &out); err != nil {
 			return nil, err
 		}
 		images = append(images, map[string]any{"alt": md.AltText, "image": out.Blob})
@@ -285,7 +288,7 @@ func (b *Bluesky) session(ctx context.Context) (*blueskySession, error) {
 	}
 	var s blueskySession
 	in := map[string]string{"identifier": b.handle, "password": b.password}
-	if err := b.do(ctx, "session", http.MethodPost, "com.atproto.server.createSession", nil, in, "", "", &s); err != nil {
+	if err := b.do(ctx, xrpcReq{op: "session", method: http.MethodPost, nsid: "com.atproto.server.createSession", in: in}, "", &s); err != nil {
 		return nil, err
 	}
 	if s.AccessJwt == "" || s.DID == "" {
@@ -301,15 +304,26 @@ func (b *Bluesky) dropSession() {
 	b.mu.Unlock()
 }
 
+// xrpcReq is one XRPC request. In is JSON-encoded unless it is raw bytes
+// (a blob) of content type CType. Proxy names the service the PDS forwards
+// the call to (the chat service for direct messages).
+type xrpcReq struct {
+	op, method, nsid string
+	q                url.Values
+	in               any
+	ctype            string
+	proxy            string
+}
+
 // call makes an authenticated XRPC call, signing in again once if the access
 // token expired.
-func (b *Bluesky) call(ctx context.Context, op, method, nsid string, q url.Values, in, out any) error {
+func (b *Bluesky) call(ctx context.Context, r xrpcReq, out any) error {
 	for try := 0; ; try++ {
 		sess, err := b.session(ctx)
 		if err != nil {
 			return err
 		}
-		err = b.do(ctx, op, method, nsid, q, in, "", sess.AccessJwt, out)
+		err = b.do(ctx, r, sess.AccessJwt, out)
 		var se *SendError
 		if try == 0 && errors.As(err, &se) && se.Code == "ExpiredToken" {
 			b.dropSession()
@@ -319,45 +333,33 @@ func (b *Bluesky) call(ctx context.Context, op, method, nsid string, q url.Value
 	}
 }
 
-func (b *Bluesky) callRaw(ctx context.Context, op, nsid string, body []byte, ctype string, out any) error {
-	for try := 0; ; try++ {
-		sess, err := b.session(ctx)
-		if err != nil {
-			return err
-		}
-		err = b.do(ctx, op, http.MethodPost, nsid, nil, body, ctype, sess.AccessJwt, out)
-		var se *SendError
-		if try == 0 && errors.As(err, &se) && se.Code == "ExpiredToken" {
-			b.dropSession()
-			continue
-		}
-		return err
-	}
-}
-
-// do makes one XRPC request. in is JSON-encoded unless it is raw bytes with
-// their content type.
-func (b *Bluesky) do(ctx context.Context, op, method, nsid string, q url.Values, in any, ctype, token string, out any) error {
-	u := b.pds + "/xrpc/" + nsid
-	if len(q) > 0 {
-		u += "?" + q.Encode()
+// do makes one XRPC request.
+func (b *Bluesky) do(ctx context.Context, r xrpcReq, token string, out any) error {
+	op := r.op
+	u := b.pds + "/xrpc/" + r.nsid
+	if len(r.q) > 0 {
+		u += "?" + r.q.Encode()
 	}
 	var body io.Reader
-	if raw, ok := in.([]byte); ok {
+	ctype := r.ctype
+	if raw, ok := r.in.([]byte); ok {
 		body = bytes.NewReader(raw)
-	} else if in != nil {
-		data, err := json.Marshal(in)
+	} else if r.in != nil {
+		data, err := json.Marshal(r.in)
 		if err != nil {
 			return &SendError{Network: model.NetworkBluesky, Op: op, Kind: ErrBadAction, Err: err}
 		}
 		body, ctype = bytes.NewReader(data), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
 		return &SendError{Network: model.NetworkBluesky, Op: op, Kind: ErrBadAction, Err: err}
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	if r.proxy != "" {
+		req.Header.Set("Atproto-Proxy", r.proxy)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
@@ -404,14 +406,119 @@ func (b *Bluesky) do(ctx context.Context, op, method, nsid string, q url.Values,
 
 // resolveHandle returns the DID of a handle, or "" if it cannot be resolved.
 func (b *Bluesky) resolveHandle(ctx context.Context, handle string) string {
+	did, _ := b.did(ctx, "resolve", handle)
+	return did
+}
+
+// did resolves a handle (a DID is returned as it is).
+func (b *Bluesky) did(ctx context.Context, op, handle string) (string, error) {
+	handle = strings.TrimPrefix(handle, "@")
+	if strings.HasPrefix(handle, "did:") {
+		return handle, nil
+	}
 	var out struct {
 		DID string `json:"did"`
 	}
-	if err := b.call(ctx, "resolve", http.MethodGet, "com.atproto.identity.resolveHandle",
-		url.Values{"handle": {handle}}, nil, &out); err != nil {
-		return ""
+	err := b.call(ctx, xrpcReq{op: op, method: http.MethodGet, nsid: "com.atproto.identity.resolveHandle",
+		q: url.Values{"handle": {handle}}}, &out)
+	var se *SendError
+	if errors.As(err, &se) && se.StatusCode == http.StatusBadRequest {
+		se.Kind = ErrNotFound // "Unable to resolve handle"
 	}
-	return out.DID
+	if err != nil {
+		return "", err
+	}
+	return out.DID, nil
+}
+
+// chatProxy is the service the PDS forwards chat.bsky.* calls to.
+const chatProxy = "did:web:api.bsky.chat#bsky_chat"
+
+// convo returns the ID of the bot's one-to-one conversation with handle
+// (getConvoForMembers gets or creates it).
+func (b *Bluesky) convo(ctx context.Context, op, handle string) (string, error) {
+	did, err := b.did(ctx, op, handle)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Convo struct {
+			ID string `json:"id"`
+		} `json:"convo"`
+	}
+	if err := b.chat(ctx, xrpcReq{op: op, method: http.MethodGet, nsid: "chat.bsky.convo.getConvoForMembers",
+		q: url.Values{"members": {did}}}, &out); err != nil {
+		return "", err
+	}
+	return out.Convo.ID, nil
+}
+
+// chat makes a call to the chat service through the PDS. An auth error there
+// most likely means the app password may not access direct messages: that
+// fails the message, but must not halt reposts and posts.
+func (b *Bluesky) chat(ctx context.Context, r xrpcReq, out any) error {
+	r.proxy = chatProxy
+	err := b.call(ctx, r, out)
+	var se *SendError
+	if errors.As(err, &se) && halting(se) {
+		se.Kind = ErrRefused
+		se.Detail = "chat service refused the bot (does its app password allow direct messages?): " + se.Detail
+	}
+	return err
+}
+
+// chatMessage is chat.bsky.convo.defs#messageView.
+type chatMessage struct {
+	ID     string `json:"id"`
+	Text   string `json:"text"`
+	Sender struct {
+		DID string `json:"did"`
+	} `json:"sender"`
+	SentAt time.Time `json:"sentAt"`
+}
+
+func (b *Bluesky) sendDM(ctx context.Context, it model.OutboxItem) (string, error) {
+	convo, err := b.convo(ctx, "dm", it.Target)
+	if err != nil {
+		return "", err
+	}
+	msg := map[string]any{"text": it.Text}
+	if facets := b.facets(ctx, it.Text); len(facets) > 0 {
+		msg["facets"] = facets
+	}
+	var out chatMessage
+	if err := b.chat(ctx, xrpcReq{op: "dm", method: http.MethodPost, nsid: "chat.bsky.convo.sendMessage",
+		in: map[string]any{"convoId": convo, "message": msg}}, &out); err != nil {
+		return "", err
+	}
+	return convo + "/" + out.ID, nil
+}
+
+// lookupDM reads the conversation for a message from the bot with the
+// planned text, sent since the first attempt.
+func (b *Bluesky) lookupDM(ctx context.Context, it model.OutboxItem) (string, bool, error) {
+	convo, err := b.convo(ctx, "lookup", it.Target)
+	if err != nil {
+		return "", false, err
+	}
+	sess, err := b.session(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	var out struct {
+		Messages []chatMessage `json:"messages"`
+	}
+	if err := b.chat(ctx, xrpcReq{op: "lookup", method: http.MethodGet, nsid: "chat.bsky.convo.getMessages",
+		q: url.Values{"convoId": {convo}, "limit": {"100"}}}, &out); err != nil {
+		return "", false, err
+	}
+	since := it.FirstAttemptAt.Add(-2 * time.Minute)
+	for _, m := range out.Messages {
+		if m.Sender.DID == sess.DID && m.Text == it.Text && !m.SentAt.Before(since) {
+			return convo + "/" + m.ID, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 // recordKey is the record key of an outbox row's record: a TID

@@ -120,7 +120,7 @@ func (e *env) sends(n model.Network) int {
 	case model.NetworkMastodon:
 		return e.masto.Sends()
 	case model.NetworkBluesky:
-		return len(e.bsky.Created(collRepost)) + len(e.bsky.Created(collPost))
+		return len(e.bsky.Created(collRepost)) + len(e.bsky.Created(collPost)) + len(e.bsky.DMs())
 	case model.NetworkX:
 		return e.x.Sends()
 	}
@@ -138,7 +138,7 @@ func (e *env) sendRequests(n model.Network) int {
 	case model.NetworkBluesky:
 		e.bsky.mu.Lock()
 		defer e.bsky.mu.Unlock()
-		return e.bsky.createCalls
+		return e.bsky.createCalls + e.bsky.dmCalls
 	case model.NetworkX:
 		e.x.mu.Lock()
 		defer e.x.mu.Unlock()

@@ -393,6 +393,9 @@ type fakeBluesky struct {
 	sessions    int
 	createCalls int
 	blobs       int
+	convos      map[string]string           // member DID → convo ID
+	messages    map[string][]map[string]any // convo ID → messages, oldest first
+	dmCalls     int
 }
 
 const (
@@ -405,13 +408,17 @@ var tidPattern = regexp.MustCompile(`^[234567abcdefghij][234567abcdefghijklmnopq
 
 func newFakeBluesky(t testing.TB, now func() time.Time) *fakeBluesky {
 	f := &fakeBluesky{common: common{t: t, now: now}, records: map[string]*bRecord{},
-		handles: map[string]string{"anna.bsky.social": bskyAnnaDID}, tokens: map[string]bool{}}
+		handles: map[string]string{"anna.bsky.social": bskyAnnaDID, "dora.bsky.social": "did:plc:dora00000000000000000000"},
+		tokens:  map[string]bool{}, convos: map[string]string{}, messages: map[string][]map[string]any{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /xrpc/com.atproto.server.createSession", f.createSession)
 	mux.HandleFunc("POST /xrpc/com.atproto.repo.createRecord", f.auth(f.createRecord))
 	mux.HandleFunc("GET /xrpc/com.atproto.repo.getRecord", f.auth(f.getRecord))
 	mux.HandleFunc("GET /xrpc/com.atproto.identity.resolveHandle", f.auth(f.resolveHandle))
 	mux.HandleFunc("POST /xrpc/com.atproto.repo.uploadBlob", f.auth(f.uploadBlob))
+	mux.HandleFunc("GET /xrpc/chat.bsky.convo.getConvoForMembers", f.auth(f.chat(f.getConvo)))
+	mux.HandleFunc("POST /xrpc/chat.bsky.convo.sendMessage", f.auth(f.chat(f.sendMessage)))
+	mux.HandleFunc("GET /xrpc/chat.bsky.convo.getMessages", f.auth(f.chat(f.getMessages)))
 	f.srv = httptest.NewServer(f.count(mux))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -547,6 +554,88 @@ func (f *fakeBluesky) uploadBlob(w http.ResponseWriter, r *http.Request) {
 	blob := m["blob"].(map[string]any)
 	blob["mimeType"], blob["size"] = r.Header.Get("Content-Type"), len(data)
 	writeJSON(w, 200, m)
+}
+
+// chat refuses chat calls the PDS would not proxy to the chat service.
+func (f *fakeBluesky) chat(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Atproto-Proxy") != chatProxy {
+			writeJSON(w, 501, map[string]string{"error": "MethodNotImplemented", "message": "Method Not Implemented"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (f *fakeBluesky) getConvo(w http.ResponseWriter, r *http.Request) {
+	did := r.URL.Query().Get("members")
+	f.mu.Lock()
+	id, ok := f.convos[did]
+	if !ok {
+		id = encodeTID(uint64(len(f.convos)+1)<<20, 1)
+		f.convos[did] = id
+	}
+	f.mu.Unlock()
+	m := loadJSON(f.t, "bluesky/get_convo_for_members.json")
+	convo := m["convo"].(map[string]any)
+	convo["id"] = id
+	convo["members"].([]any)[1].(map[string]any)["did"] = did
+	writeJSON(w, 200, m)
+}
+
+func (f *fakeBluesky) sendMessage(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ConvoID string `json:"convoId"`
+		Message struct {
+			Text string `json:"text"`
+		} `json:"message"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Message.Text == "" {
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": "Input/message/text must be a string"})
+		return
+	}
+	f.mu.Lock()
+	f.dmCalls++
+	fail, failing := f.nextFailure()
+	if failing && !fail.effect {
+		f.mu.Unlock()
+		fail.write(f.t, w)
+		return
+	}
+	m := loadJSON(f.t, "bluesky/message_view.json")
+	m["id"] = encodeTID(uint64(f.dmCalls)<<20, 2)
+	m["text"], m["sentAt"] = in.Message.Text, f.now().UTC().Format("2006-01-02T15:04:05.000Z")
+	f.messages[in.ConvoID] = append(f.messages[in.ConvoID], m)
+	f.mu.Unlock()
+	f.sent()
+	if failing {
+		fail.write(f.t, w)
+		return
+	}
+	writeJSON(w, 200, m)
+}
+
+func (f *fakeBluesky) getMessages(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msgs := []any{}
+	for _, m := range slices.Backward(f.messages[r.URL.Query().Get("convoId")]) {
+		msgs = append(msgs, m)
+	}
+	writeJSON(w, 200, map[string]any{"messages": msgs})
+}
+
+// DMs returns the texts of the direct messages the bot sent, to anyone.
+func (f *fakeBluesky) DMs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, msgs := range f.messages {
+		for _, m := range msgs {
+			out = append(out, m["text"].(string))
+		}
+	}
+	return out
 }
 
 // Created returns the records the bot created, by collection.

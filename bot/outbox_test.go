@@ -106,64 +106,78 @@ func TestHighlightBecomesExactlyOneRepost(t *testing.T) {
 // restarts it on the same database: every action reaches the network once.
 func TestCrashRecoverySendsOnce(t *testing.T) {
 	phases := []string{"written not sent", "claimed not sent", "sent not marked"}
+	type action struct {
+		n    model.Network
+		kind model.OutboxKind
+	}
+	var actions []action
 	for _, n := range allNetworks {
-		for _, kind := range []model.OutboxKind{model.OutboxRepost, model.OutboxPost} {
-			for _, phase := range phases {
-				t.Run(fmt.Sprintf("%s/%s/%s", n, kind, phase), func(t *testing.T) {
-					e := newEnv(t)
-					ctx := context.Background()
-					var it model.OutboxItem
-					if kind == model.OutboxRepost {
-						var err error
-						if it, err = e.svc.PlanHighlight(ctx, e.highlighted(n, 1)); err != nil {
-							t.Fatal(err)
-						}
-					} else {
-						it = e.plan(postItem(n, "reminder:1:"+string(n)))
+		actions = append(actions, action{n, model.OutboxRepost}, action{n, model.OutboxPost})
+	}
+	actions = append(actions, action{model.NetworkMastodon, model.OutboxDM}, action{model.NetworkBluesky, model.OutboxDM})
+	for _, a := range actions {
+		n, kind := a.n, a.kind
+		for _, phase := range phases {
+			t.Run(fmt.Sprintf("%s/%s/%s", n, kind, phase), func(t *testing.T) {
+				e := newEnv(t)
+				ctx := context.Background()
+				var it model.OutboxItem
+				switch kind {
+				case model.OutboxRepost:
+					var err error
+					if it, err = e.svc.PlanHighlight(ctx, e.highlighted(n, 1)); err != nil {
+						t.Fatal(err)
 					}
-					switch phase {
-					case "claimed not sent":
-						// The claim was committed, then the process died before the request.
-						if _, err := e.st.StartOutboxAttempt(ctx, it.ID, model.OutboxPlanned, e.clock.Now()); err != nil {
-							t.Fatal(err)
-						}
-					case "sent not marked":
-						// The network does it, then the process dies before the answer is stored.
-						crash, cancel := context.WithCancel(ctx)
-						defer cancel()
-						for _, c := range []*common{&e.masto.common, &e.bsky.common, &e.x.common} {
-							c.SetAfterSend(cancel)
-						}
-						if err := e.svc.Tick(crash); !errors.Is(err, context.Canceled) {
-							t.Fatalf("Tick during crash: err = %v, want context.Canceled", err)
-						}
-						if got := e.item(it.IdempotencyKey); got.Status != model.OutboxSending {
-							t.Fatalf("after crash the row is %s, want sending", got.Status)
-						}
-						if got := e.sends(n); got != 1 {
-							t.Fatalf("before restart the network did %d sends, want 1", got)
-						}
-						for _, c := range []*common{&e.masto.common, &e.bsky.common, &e.x.common} {
-							c.SetAfterSend(nil)
-						}
+				case model.OutboxPost:
+					it = e.plan(postItem(n, "campaign:1:"+string(n)))
+				case model.OutboxDM:
+					dm := postItem(n, "reminder:1:"+string(n))
+					dm.Kind, dm.Target = model.OutboxDM, map[model.Network]string{
+						model.NetworkMastodon: "carla@cities.example", model.NetworkBluesky: "dora.bsky.social"}[n]
+					it = e.plan(dm)
+				}
+				switch phase {
+				case "claimed not sent":
+					// The claim was committed, then the process died before the request.
+					if _, err := e.st.StartOutboxAttempt(ctx, it.ID, model.OutboxPlanned, e.clock.Now()); err != nil {
+						t.Fatal(err)
 					}
-					e.restart()
-					e.clock.Advance(time.Minute)
-					e.tick()
-					e.clock.Advance(time.Hour)
-					e.tick()
+				case "sent not marked":
+					// The network does it, then the process dies before the answer is stored.
+					crash, cancel := context.WithCancel(ctx)
+					defer cancel()
+					for _, c := range []*common{&e.masto.common, &e.bsky.common, &e.x.common} {
+						c.SetAfterSend(cancel)
+					}
+					if err := e.svc.Tick(crash); !errors.Is(err, context.Canceled) {
+						t.Fatalf("Tick during crash: err = %v, want context.Canceled", err)
+					}
+					if got := e.item(it.IdempotencyKey); got.Status != model.OutboxSending {
+						t.Fatalf("after crash the row is %s, want sending", got.Status)
+					}
 					if got := e.sends(n); got != 1 {
-						t.Errorf("the network did it %d times, want exactly once", got)
+						t.Fatalf("before restart the network did %d sends, want 1", got)
 					}
-					if got := e.sendRequests(n); got != 1 {
-						t.Errorf("the network received %d send requests, want 1", got)
+					for _, c := range []*common{&e.masto.common, &e.bsky.common, &e.x.common} {
+						c.SetAfterSend(nil)
 					}
-					got := e.item(it.IdempotencyKey)
-					if got.Status != model.OutboxSent || got.RemoteID == "" {
-						t.Errorf("row after restart = %+v, want sent with a remote id", got)
-					}
-				})
-			}
+				}
+				e.restart()
+				e.clock.Advance(time.Minute)
+				e.tick()
+				e.clock.Advance(time.Hour)
+				e.tick()
+				if got := e.sends(n); got != 1 {
+					t.Errorf("the network did it %d times, want exactly once", got)
+				}
+				if got := e.sendRequests(n); got != 1 {
+					t.Errorf("the network received %d send requests, want 1", got)
+				}
+				got := e.item(it.IdempotencyKey)
+				if got.Status != model.OutboxSent || got.RemoteID == "" {
+					t.Errorf("row after restart = %+v, want sent with a remote id", got)
+				}
+			})
 		}
 	}
 }

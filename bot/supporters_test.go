@@ -294,3 +294,26 @@ func TestForgetAndExport(t *testing.T) {
 		t.Errorf("left: supporters %+v, reminders %v; want only dora, no reminders", sups, hist)
 	}
 }
+
+func TestBlueskySupporterGetsDirectMessages(t *testing.T) {
+	e := supporterEnv(t)
+	ctx := context.Background()
+	uri, cid := e.bsky.AddPost("3kmention2222", map[string]any{"text": "@cohesionbot.bsky.social herinner me"})
+	m := Mention{Network: model.NetworkBluesky, URI: uri, CID: cid, Handle: "anna.bsky.social",
+		Text: "@cohesionbot.bsky.social herinner me", Language: "nl"}
+	if intent, err := e.svc.HandleMention(ctx, m); err != nil || intent != IntentOptIn {
+		t.Fatalf("HandleMention = %q, %v; want remind", intent, err)
+	}
+	e.tick()
+	replies := e.bsky.Created(collPost)
+	want := `Thank you! We will remind you to sign the Joint Call every 7 days, at most 4 times. Answer "signed" or "stop" at any time.`
+	if len(replies) != 1 || replies[0].Value["reply"] == nil || replies[0].Value["text"] != want {
+		t.Fatalf("confirmation replies = %+v, want one reply saying %q", replies, want)
+	}
+	e.clock.Advance(7 * 24 * time.Hour)
+	e.tick()
+	dms := e.bsky.DMs()
+	if len(dms) != 1 || !strings.Contains(dms[0], "12345 people have signed") || !strings.Contains(dms[0], "https://cohesion.example/sign") {
+		t.Errorf("direct messages = %q, want one reminder with the count and the signing URL", dms)
+	}
+}
