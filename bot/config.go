@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cohesionalliance/campaignwall/model"
 )
 
 // Config is the bot's configuration. Its fields are plain values: the config
@@ -38,7 +40,10 @@ import (
 //	[bot.<network>.caps]  per_hour, per_day, min_spacing (duration), per_author_per_day
 //	                → <Network>.Caps
 //	[bot.reminders] cadence_days, max_reminders, waking_start, waking_end, signing_url,
-//	                → Reminders (see ReminderConfig)
+//	                deadline (date), [bot.reminders.texts.<lang>] confirm, reminder,
+//	                stopped, signed → Reminders (see ReminderConfig)
+//	[[bot.campaigns]] name, schedule, networks, language, text, image, image_alt
+//	                → Reminders.Campaigns
 type Config struct {
 	DryRun      bool
 	TimeZone    string
@@ -113,9 +118,26 @@ type ReminderConfig struct {
 	WakingStart  string // "HH:MM" in the supporter's time zone (default "09:00")
 	WakingEnd    string // (default "20:00")
 	SigningURL   string
+	Deadline     time.Time // when signing closes, for {days}; zero: unknown
 	// Texts are reminder and confirmation texts per language (ISO 639-1);
 	// missing languages fall back to English, then to the built-in texts.
 	Texts map[string]ReminderTexts
+	// Campaigns are public reminders the bot accounts post on a schedule.
+	Campaigns []Campaign
+}
+
+// Campaign is a public petition reminder. The scheduler runs PlanCampaign
+// on Schedule; each run plans one post per network.
+type Campaign struct {
+	Name     string          // unique; part of the posts' idempotency keys
+	Schedule string          // cron expression, read by the scheduler
+	Networks []model.Network // empty: every network the bot has an account on
+	Language string
+	// Text may use {count} (signatures), {url} (signing URL) and {days}
+	// (days left until Deadline).
+	Text      string
+	ImagePath string
+	ImageAlt  string // required with ImagePath: every image gets alt text
 }
 
 // ReminderTexts are one language's texts. {handle}, {url} and {count} are
@@ -282,6 +304,18 @@ func (c *Config) validate() error {
 	}
 	if c.Reminders.WakingEnd == "" {
 		c.Reminders.WakingEnd = d.Reminders.WakingEnd
+	}
+	names := map[string]bool{}
+	for _, cp := range c.Reminders.Campaigns {
+		switch {
+		case cp.Name == "" || names[cp.Name]:
+			return fmt.Errorf("bot: campaign %q: a campaign needs a unique name", cp.Name)
+		case strings.TrimSpace(cp.Text) == "":
+			return fmt.Errorf("bot: campaign %q: empty text", cp.Name)
+		case cp.ImagePath != "" && strings.TrimSpace(cp.ImageAlt) == "":
+			return fmt.Errorf("bot: campaign %q: image %s has no alt text", cp.Name, cp.ImagePath)
+		}
+		names[cp.Name] = true
 	}
 	return nil
 }
