@@ -166,6 +166,7 @@ type fakeMastodon struct {
 	uploads     []string          // descriptions
 	mediaDesc   map[string]string // media id → description
 	nextID      int
+	notifs      []map[string]any // mention notifications, oldest first
 }
 
 const mastodonToken = "masto-token"
@@ -183,6 +184,7 @@ func newFakeMastodon(t testing.TB, now func() time.Time) *fakeMastodon {
 	mux.HandleFunc("GET /api/v1/accounts/{id}/statuses", f.accountStatuses)
 	mux.HandleFunc("GET /api/v1/statuses/{id}/source", f.source)
 	mux.HandleFunc("POST /api/v2/media", f.media)
+	mux.HandleFunc("GET /api/v1/notifications", f.notifications)
 	f.srv = httptest.NewServer(f.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+mastodonToken {
 			writeJSON(w, 401, loadJSON(t, "mastodon/error_401.json"))
@@ -365,6 +367,55 @@ func (f *fakeMastodon) media(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, m)
 }
 
+// AddMention makes a status mentioning the bot, and its notification.
+func (f *fakeMastodon) AddMention(acct, text string) *mStatus {
+	st := f.AddRemote(mStatus{URI: "https://cities.example/users/x/statuses/" + fmt.Sprint(len(f.notifs)+1), Text: text, Acct: acct})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := loadJSON(f.t, "mastodon/notification.json")
+	n["id"] = fmt.Sprint(34975861 + len(f.notifs))
+	n["account"].(map[string]any)["acct"] = acct
+	n["status"] = f.render(st)
+	f.notifs = append(f.notifs, n)
+	return st
+}
+
+// notifications pages like Mastodon: newest first; min_id gives the page
+// just after it, max_id the page before it; Link names both neighbours.
+func (f *fakeMastodon) notifications(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("types[]") != "mention" {
+		writeJSON(w, 422, map[string]string{"error": "the bot asks for mentions only"})
+		return
+	}
+	limit := 40
+	fmt.Sscan(q.Get("limit"), &limit)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var page []map[string]any
+	switch {
+	case q.Get("min_id") != "":
+		for _, n := range f.notifs {
+			if idAfter(n["id"].(string), q.Get("min_id")) && len(page) < limit {
+				page = append(page, n)
+			}
+		}
+		slices.Reverse(page)
+	default:
+		for _, n := range slices.Backward(f.notifs) {
+			if (q.Get("max_id") == "" || idAfter(q.Get("max_id"), n["id"].(string))) && len(page) < limit {
+				page = append(page, n)
+			}
+		}
+	}
+	if len(page) > 0 {
+		base := f.srv.URL + "/api/v1/notifications?types%5B%5D=mention"
+		w.Header().Set("Link", fmt.Sprintf(`<%s&max_id=%s>; rel="next", <%s&min_id=%s>; rel="prev"`,
+			base, page[len(page)-1]["id"], base, page[0]["id"]))
+	}
+	writeJSON(w, 200, append([]map[string]any{}, page...))
+}
+
 // Sends counts the requests that changed something (boosts and statuses).
 func (f *fakeMastodon) Sends() int {
 	f.mu.Lock()
@@ -396,6 +447,7 @@ type fakeBluesky struct {
 	convos      map[string]string           // member DID → convo ID
 	messages    map[string][]map[string]any // convo ID → messages, oldest first
 	dmCalls     int
+	notifs      []map[string]any // oldest first
 }
 
 const (
@@ -416,6 +468,7 @@ func newFakeBluesky(t testing.TB, now func() time.Time) *fakeBluesky {
 	mux.HandleFunc("GET /xrpc/com.atproto.repo.getRecord", f.auth(f.getRecord))
 	mux.HandleFunc("GET /xrpc/com.atproto.identity.resolveHandle", f.auth(f.resolveHandle))
 	mux.HandleFunc("POST /xrpc/com.atproto.repo.uploadBlob", f.auth(f.uploadBlob))
+	mux.HandleFunc("GET /xrpc/app.bsky.notification.listNotifications", f.auth(f.listNotifications))
 	mux.HandleFunc("GET /xrpc/chat.bsky.convo.getConvoForMembers", f.auth(f.chat(f.getConvo)))
 	mux.HandleFunc("POST /xrpc/chat.bsky.convo.sendMessage", f.auth(f.chat(f.sendMessage)))
 	mux.HandleFunc("GET /xrpc/chat.bsky.convo.getMessages", f.auth(f.chat(f.getMessages)))
@@ -556,6 +609,49 @@ func (f *fakeBluesky) uploadBlob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, m)
 }
 
+// AddMention stores a post by handle mentioning the bot, indexed at the
+// fake clock's time, and its notification.
+func (f *fakeBluesky) AddMention(handle, text string) (uri, cid string) {
+	rkey := encodeTID(uint64(f.now().UnixMicro())+uint64(len(f.notifs)), 9)
+	uri, cid = f.AddPost(rkey, map[string]any{"text": text})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := loadJSON(f.t, "bluesky/list_notifications.json")["notifications"].([]any)[0].(map[string]any)
+	n["uri"], n["cid"] = uri, cid
+	n["author"].(map[string]any)["handle"] = handle
+	n["record"].(map[string]any)["text"] = text
+	n["indexedAt"] = f.now().UTC().Format("2006-01-02T15:04:05.000Z")
+	f.notifs = append(f.notifs, n)
+	return uri, cid
+}
+
+// listNotifications pages newest first; its cursor is the indexedAt of the
+// last notification of the page.
+func (f *fakeBluesky) listNotifications(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if !slices.Contains(q["reasons"], "mention") {
+		writeJSON(w, 400, map[string]string{"error": "InvalidRequest", "message": "the bot asks for mentions"})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var page []any
+	cursor := ""
+	for _, n := range slices.Backward(f.notifs) {
+		if c := q.Get("cursor"); c != "" && n["indexedAt"].(string) >= c {
+			continue
+		}
+		if len(page) == 50 {
+			break
+		}
+		page = append(page, n)
+		cursor = n["indexedAt"].(string)
+	}
+	m := loadJSON(f.t, "bluesky/list_notifications.json")
+	m["notifications"], m["cursor"] = append([]any{}, page...), cursor
+	writeJSON(w, 200, m)
+}
+
 // chat refuses chat calls the PDS would not proxy to the chat service.
 func (f *fakeBluesky) chat(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -665,6 +761,7 @@ type fakeX struct {
 	retweetPOSTs int
 	tweetPOSTs   int
 	nextID       int
+	mentions     []map[string]any // oldest first
 }
 
 const (
@@ -681,6 +778,7 @@ func newFakeX(t testing.TB, now func() time.Time) *fakeX {
 	mux.HandleFunc("POST /2/users/{id}/retweets", f.retweet)
 	mux.HandleFunc("POST /2/tweets", f.tweet)
 	mux.HandleFunc("GET /2/users/{id}/tweets", f.timeline)
+	mux.HandleFunc("GET /2/users/{id}/mentions", f.listMentions)
 	f.srv = httptest.NewServer(f.count(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := r.Header.Get("Authorization")
 		if !strings.HasPrefix(a, "OAuth ") || !strings.Contains(a, `oauth_consumer_key="`+xConsumer+`"`) ||
@@ -802,6 +900,39 @@ func (f *fakeX) timeline(w http.ResponseWriter, r *http.Request) {
 	if len(data) == 0 {
 		delete(m, "data")
 	}
+	writeJSON(w, 200, m)
+}
+
+// AddMention stores a post by username mentioning the bot; returns its ID.
+func (f *fakeX) AddMention(username, text string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := fmt.Sprint(1375152449594257408 + len(f.mentions))
+	f.mentions = append(f.mentions, map[string]any{"id": id, "text": text, "lang": "en",
+		"author_id": fmt.Sprint(2244994945 + len(f.mentions)), "username": username})
+	return id
+}
+
+func (f *fakeX) listMentions(w http.ResponseWriter, r *http.Request) {
+	since := r.URL.Query().Get("since_id")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := loadJSON(f.t, "x/mentions.json")
+	var data, users []any
+	for _, t := range slices.Backward(f.mentions) {
+		if since != "" && !idAfter(t["id"].(string), since) {
+			continue
+		}
+		data = append(data, map[string]any{"id": t["id"], "text": t["text"], "lang": t["lang"], "author_id": t["author_id"],
+			"edit_history_tweet_ids": []any{t["id"]}})
+		users = append(users, map[string]any{"id": t["author_id"], "name": t["username"], "username": t["username"]})
+	}
+	if len(data) == 0 {
+		writeJSON(w, 200, map[string]any{"meta": map[string]any{"result_count": 0}})
+		return
+	}
+	m["data"], m["includes"] = data, map[string]any{"users": users}
+	m["meta"] = map[string]any{"newest_id": data[0].(map[string]any)["id"], "result_count": len(data)}
 	writeJSON(w, 200, m)
 }
 

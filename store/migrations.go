@@ -104,8 +104,9 @@ CREATE INDEX runs_job ON runs (job, id DESC);
 `)
 		return err
 	},
-	// The amplification bot: its outbox, per-network pauses, and supporters who
-	// opted in to petition reminders (only what consent records need).
+	// The amplification bot: its outbox, per-network pauses, how far it read
+	// its accounts' mentions, and supporters who opted in to petition
+	// reminders (only what consent records need).
 	func(tx *sql.Tx) error {
 		_, err := tx.Exec(`
 CREATE TABLE outbox (
@@ -136,6 +137,10 @@ CREATE TABLE bot_pauses (
 	network   TEXT PRIMARY KEY,
 	paused_by TEXT NOT NULL DEFAULT '',
 	paused_at INTEGER NOT NULL
+);
+CREATE TABLE bot_cursors (
+	name   TEXT PRIMARY KEY,
+	cursor TEXT NOT NULL
 );
 CREATE TABLE supporters (
 	id               INTEGER PRIMARY KEY,

@@ -387,6 +387,33 @@ func (s *Store) PausedNetworks(ctx context.Context) (map[model.Network]NetworkPa
 	return out, rows.Err()
 }
 
+// BotCursor returns where the bot stopped reading a feed (its mentions on a
+// network), or "" if it never read it.
+func (s *Store) BotCursor(ctx context.Context, name string) (string, error) {
+	var c string
+	err := s.r.QueryRowContext(ctx, `SELECT cursor FROM bot_cursors WHERE name = ?`, name).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: bot cursor %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// SetBotCursor stores where the bot stopped reading a feed.
+func (s *Store) SetBotCursor(ctx context.Context, name, cursor string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO bot_cursors (name, cursor) VALUES (?, ?)
+ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor`, name, cursor)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: set bot cursor %s: %w", name, err)
+	}
+	return nil
+}
+
 const outboxSelect = `
 SELECT id, idempotency_key, network, kind, COALESCE(post_id, 0), author, target, text, payload, status,
 	reason, remote_id, attempts, next_attempt_at, first_attempt_at, last_attempt_at, estimated_cost,

@@ -131,3 +131,19 @@ func TestOutboxSlots(t *testing.T) {
 		t.Errorf("slots = %+v, want the planned repost and post (not skipped, not DM)", slots)
 	}
 }
+
+func TestBotCursor(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if c, err := s.BotCursor(ctx, "mentions:mastodon"); err != nil || c != "" {
+		t.Errorf("unknown cursor = %q, %v; want empty", c, err)
+	}
+	for _, want := range []string{"10", "12"} {
+		if err := s.SetBotCursor(ctx, "mentions:mastodon", want); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.BotCursor(ctx, "mentions:mastodon"); err != nil || c != want {
+			t.Errorf("cursor = %q, %v; want %q", c, err, want)
+		}
+	}
+}
