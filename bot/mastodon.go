@@ -178,6 +178,13 @@ func (m *Mastodon) toot(ctx context.Context, it model.OutboxItem) (*gomastodon.T
 	}
 	switch it.Kind {
 	case model.OutboxReply:
+		if it.Payload.LocalID != "" && it.Author != "" {
+			// A status mentioning the bot may be one search cannot find (a
+			// direct message), but its notification gave its local ID.
+			t.InReplyToID = gomastodon.ID(it.Payload.LocalID)
+			t.Status = withMention(it.Author, it.Text)
+			break
+		}
 		parent, err := m.resolve(ctx, it.Target)
 		if err != nil {
 			return nil, err

@@ -98,8 +98,8 @@ func (m *Mastodon) Mentions(ctx context.Context, cursor string) ([]Mention, stri
 		if n.Type != "mention" || n.Status == nil {
 			continue
 		}
-		out = append(out, Mention{Network: model.NetworkMastodon, URI: n.Status.URI, Handle: n.Account.Acct,
-			Text: htmlText(n.Status.Content), Language: n.Status.Language})
+		out = append(out, Mention{Network: model.NetworkMastodon, URI: n.Status.URI, RemoteID: string(n.Status.ID),
+			Handle: n.Account.Acct, Text: htmlText(n.Status.Content), Language: n.Status.Language})
 	}
 	reverse(out)
 	return out, next, nil

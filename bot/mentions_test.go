@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +64,21 @@ func TestPollMentionsInDryRunAsksNothing(t *testing.T) {
 	n, err := e.svc.PollMentions(context.Background())
 	if err != nil || n != 0 || e.requests() != 0 {
 		t.Errorf("dry-run poll handled %d (%v) with %d requests, want nothing", n, err, e.requests())
+	}
+}
+
+func TestMastodonReplyToAMentionSearchCannotFind(t *testing.T) {
+	e := newEnv(t)
+	st := e.masto.AddMention("carla@cities.example", "@cohesionbot remind me")
+	e.masto.mu.Lock()
+	delete(e.masto.remote, st.URI) // a direct message to the bot: search does not show it
+	e.masto.mu.Unlock()
+	if n, err := e.svc.PollMentions(context.Background()); err != nil || n != 1 {
+		t.Fatalf("poll handled %d, %v; want 1", n, err)
+	}
+	e.tick()
+	forms := e.statusForms()
+	if len(forms) != 1 || forms[0].Get("in_reply_to_id") != st.ID || !strings.HasPrefix(forms[0].Get("status"), "@carla@cities.example ") {
+		t.Errorf("replies = %v, want one reply to status %s mentioning carla", forms, st.ID)
 	}
 }

@@ -347,22 +347,30 @@ func TestPermanentFailures(t *testing.T) {
 }
 
 func TestGiveUpAfterMaxAttempts(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.MaxAttempts = 3 })
-	for range 5 {
-		e.masto.Fail(fakeFailure{status: 503})
-	}
-	it := e.plan(postItem(model.NetworkMastodon, "post:1"))
-	for range 6 {
-		e.tick()
-		e.clock.Advance(10 * time.Minute)
-	}
-	got := e.item(it.IdempotencyKey)
-	if got.Status != model.OutboxFailed || got.Attempts != 3 || !strings.Contains(got.Reason, "gave up after 3 attempts") ||
-		!strings.Contains(got.Reason, "may have reached the network") {
-		t.Errorf("row = %+v; want failed after 3 attempts, saying the outcome is unknown", got)
-	}
-	if got := e.sendRequests(model.NetworkMastodon); got != 3 {
-		t.Errorf("send requests = %d, want 3", got)
+	for _, lastDone := range []bool{false, true} {
+		t.Run(fmt.Sprintf("last attempt done=%v", lastDone), func(t *testing.T) {
+			e := newEnv(t, func(c *Config) { c.MaxAttempts = 3 })
+			e.masto.Fail(fakeFailure{status: 503}, fakeFailure{status: 503}, fakeFailure{status: 502, effect: lastDone})
+			it := e.plan(postItem(model.NetworkMastodon, "post:1"))
+			for range 6 {
+				e.tick()
+				e.clock.Advance(10 * time.Minute)
+			}
+			got := e.item(it.IdempotencyKey)
+			switch {
+			case lastDone && (got.Status != model.OutboxSent || got.Attempts != 3):
+				t.Errorf("row = %+v; want sent: the last look found the third attempt", got)
+			case !lastDone && (got.Status != model.OutboxFailed || got.Attempts != 3 ||
+				!strings.Contains(got.Reason, "gave up after 3 attempts") || !strings.Contains(got.Reason, "HTTP 502")):
+				t.Errorf("row = %+v; want failed after 3 attempts with the last error", got)
+			}
+			if got := e.sendRequests(model.NetworkMastodon); got != 3 {
+				t.Errorf("send requests = %d, want 3", got)
+			}
+			if got, want := e.sends(model.NetworkMastodon), map[bool]int{false: 0, true: 1}[lastDone]; got != want {
+				t.Errorf("statuses on the network = %d, want %d", got, want)
+			}
+		})
 	}
 }
 

@@ -205,7 +205,7 @@ func (s *Service) dispatch(ctx context.Context, it model.OutboxItem, now time.Ti
 		return s.fail(ctx, it, fmt.Sprintf("no bot account configured for %s", it.Network))
 	}
 	if it.Attempts >= s.cfg.MaxAttempts {
-		return s.giveUp(ctx, it)
+		return s.giveUp(ctx, pub, it)
 	}
 	reconcile := it.Status == model.OutboxSending
 	if !reconcile {
@@ -285,21 +285,35 @@ func (s *Service) dispatch(ctx context.Context, it model.OutboxItem, now time.Ti
 	}
 }
 
-// retry schedules the next attempt, or gives up after MaxAttempts.
+// retry schedules the next attempt. A row that certainly did nothing upstream
+// is failed after MaxAttempts at once; one whose last attempt may have
+// reached the network comes back once more, to be looked up (giveUp).
 func (s *Service) retry(ctx context.Context, it model.OutboxItem, to model.OutboxStatus, now time.Time, cause error) error {
 	it.Reason = cause.Error()
-	if it.Attempts >= s.cfg.MaxAttempts {
+	if it.Attempts >= s.cfg.MaxAttempts && to == model.OutboxPlanned {
 		it.Status = to
-		return s.giveUp(ctx, it)
+		return s.fail(ctx, it, fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, it.Reason))
 	}
 	next := now.Add(max(retryDelay(cause, now), s.backoff(it.Attempts)))
 	return s.wrapStore(s.st.RetryOutboxItem(ctx, it.ID, to, next, it.Reason))
 }
 
-func (s *Service) giveUp(ctx context.Context, it model.OutboxItem) error {
+// giveUp fails a row that used up its attempts. If the last one may have
+// reached the network, the network is asked a last time first.
+func (s *Service) giveUp(ctx context.Context, pub Publisher, it model.OutboxItem) error {
 	reason := fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, it.Reason)
 	if it.Status == model.OutboxSending {
-		reason += " (the last attempt may have reached the network: check the account)"
+		callCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+		remoteID, found, err := pub.Lookup(callCtx, it)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil && found:
+			return s.wrapStore(s.st.MarkOutboxSent(ctx, it.ID, remoteID, s.now()))
+		case err != nil:
+			reason += " (the last attempt may have reached the network, and checking failed: " + err.Error() + ")"
+		}
 	}
 	return s.fail(ctx, it, reason)
 }

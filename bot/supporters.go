@@ -23,7 +23,7 @@ type Mention struct {
 	Network  model.Network
 	URI      string // the mention's URI on its network (what a reply targets)
 	CID      string // Bluesky: the mention's content hash
-	RemoteID string // X: the mention's tweet ID
+	RemoteID string // X: the mention's tweet ID; Mastodon: its ID on the bot's instance
 	Handle   string // who wrote it
 	Text     string // plain text
 	Language string // ISO 639-1, if the network says
@@ -274,9 +274,12 @@ func (s *Service) HandleMention(ctx context.Context, m Mention) (Intent, error) 
 		}
 		text = s.fill(tmpl, sup)
 	}
-	target := m.URI
-	if m.Network == model.NetworkX && m.RemoteID != "" {
+	target, localID := m.URI, ""
+	switch {
+	case m.Network == model.NetworkX && m.RemoteID != "":
 		target = m.RemoteID
+	case m.Network == model.NetworkMastodon:
+		localID = m.RemoteID
 	}
 	_, err := s.Plan(ctx, model.OutboxItem{
 		IdempotencyKey: string(intent) + ":" + string(m.Network) + ":" + m.URI,
@@ -286,7 +289,7 @@ func (s *Service) HandleMention(ctx context.Context, m Mention) (Intent, error) 
 		Target:         target,
 		Text:           text,
 		// On Mastodon the answer is a private reply: only the supporter sees it.
-		Payload: model.OutboxPayload{CID: m.CID, Language: lang, Visibility: replyVisibility(m.Network)},
+		Payload: model.OutboxPayload{CID: m.CID, Language: lang, Visibility: replyVisibility(m.Network), LocalID: localID},
 	})
 	if err != nil {
 		return intent, err

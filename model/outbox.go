@@ -65,9 +65,12 @@ type OutboxPayload struct {
 	RootCID string `json:"root_cid,omitempty"`
 	// Visibility is the Mastodon visibility of a post or reply; empty means
 	// "public" (and "direct" for a DM). The bot always sends it explicitly.
-	Visibility string        `json:"visibility,omitempty"`
-	Language   string        `json:"language,omitempty"` // ISO 639-1
-	Media      []OutboxMedia `json:"media,omitempty"`
+	Visibility string `json:"visibility,omitempty"`
+	// LocalID is Mastodon's ID of Target on the bot's own instance, when known
+	// (a mention's notification gives it), so no search is needed to reply.
+	LocalID  string        `json:"local_id,omitempty"`
+	Language string        `json:"language,omitempty"` // ISO 639-1
+	Media    []OutboxMedia `json:"media,omitempty"`
 }
 
 // OutboxMedia is a local image file attached to a post, with its alt text.
