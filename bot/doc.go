@@ -32,26 +32,42 @@
 //     "reblogged": true. (Reblogging is also idempotent on Mastodon.)
 //   - Mastodon post, reply, DM: the request carries an Idempotency-Key header
 //     derived from the outbox key (Mastodon returns the first status for a key
-//     it has seen in the last hour); Lookup also lists the bot account's own
-//     statuses since the first attempt and compares their source text.
-//   - Bluesky: every record is created with a deterministic record key, a TID
-//     built from the outbox row's creation time and a hash of its idempotency
-//     key. Lookup is com.atproto.repo.getRecord on that key, and a resend can
-//     never create a second record under it.
+//     it has seen in the last hour); Lookup lists the bot account's own
+//     statuses since the first attempt and compares their source text
+//     (GET /api/v1/statuses/:id/source).
+//   - Bluesky posts, replies, reposts: every record is created with a
+//     deterministic record key, a TID built from the outbox row's creation
+//     time and a hash of its idempotency key. Lookup is one
+//     com.atproto.repo.getRecord on that key, and a resend could not create a
+//     second record under it anyway.
+//   - Bluesky DM: Lookup reads the conversation (chat.bsky.convo.getMessages)
+//     for a message from the bot with the planned text since the first attempt.
 //   - X: Lookup reads the bot's recent timeline (GET /2/users/:id/tweets since
 //     the first attempt): a retweet of the target, or a post whose text (t.co
-//     links expanded) is the planned text.
+//     links expanded, HTML entities undone) is the planned text.
+//
+// A lookup that cannot be made (an action without one) fails the row rather
+// than risk a double send. Tests kill the bot between "written" and "sent"
+// and between "sent" and "marked" on each network and check that each
+// action reaches the network once (outbox_test.go).
 //
 // Retries back off exponentially from Config.RetryBase to Config.RetryMax, or
 // longer when the network says so (Retry-After and the networks' rate-limit
 // reset headers); a rate-limited network is left alone until its reset. A
 // revoked token or missing scope fails that row and halts the network until
 // Resume or a restart, so one bad token does not fail every queued row.
-// After Config.MaxAttempts a row is failed with its last reason.
+// After Config.MaxAttempts a row is failed with its last reason; if the last
+// attempt may have reached the network, it is looked up once more first.
+//
+// The HTTP client given to New must not retry requests itself: a transparent
+// retry of a POST after a 5xx is exactly the double post this package exists
+// to prevent. (go-mastodon's own 429 loop is cut short by a transport here.)
 //
 // The bot starts in dry run (Config.DryRun, default true): the outbox fills
 // and shows what would be sent (Preview), rows stay planned, and Tick sends
-// nothing and asks nothing of any network.
+// nothing and asks nothing of any network. In dry run neither are mentions
+// read nor supporter reminders planned, since a supporter would otherwise
+// use up reminders that never leave.
 //
 // One process dispatches: Tick serializes itself, and the scheduler runs it
 // with SkipIfStillRunning. Several processes sharing one database would need a
@@ -66,10 +82,20 @@
 // Replies, content-warned posts and authors who opted out (#nobot, #nowall in
 // the post or bio) are recorded as skipped with the reason.
 //
+// Public reminder campaigns (Config.Reminders.Campaigns) are posted by
+// PlanCampaign, which the scheduler runs on each campaign's cron schedule;
+// they obey the same caps and quiet hours.
+//
 // # Supporters
 //
 // Supporters opt in to petition reminders by mentioning a bot account with a
-// keyword ("remind me" or its equivalent in an EU language); see
-// HandleMention. Only handle, network, language, time zone, consent time and
-// reminder history are stored; Forget deletes all of it.
+// keyword ("remind me" or its equivalent in any of the 24 EU languages);
+// PollMentions reads the accounts' mentions and HandleMention acts on them:
+// consent is recorded and a confirmation reply planned; "stop" and "signed"
+// end reminders at once (a reminder planned but not yet sent is skipped) with
+// a short reply. Tick plans due reminders as direct messages, one cadence
+// apart (weekly by default), inside the supporter's waking hours in their
+// time zone, up to Reminders.MaxReminders. Only handle, network, language,
+// time zone, consent time and reminder history are stored; Forget deletes
+// all of it, and ExportConsent writes the consent records as CSV.
 package bot

@@ -29,7 +29,8 @@ type Publisher interface {
 // Options are the Service's collaborators. Zero values are fine.
 type Options struct {
 	// HTTPClient is used by the publishers New builds from Config. It should
-	// have a timeout; nil: a client with a one-minute timeout.
+	// have a timeout and must not retry requests by itself (a retried POST
+	// can post twice); nil: a client with a one-minute timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	Now        func() time.Time
