@@ -26,6 +26,7 @@ import (
 //	send_timeout            SendTimeout (duration, default "30s")
 //	batch_size              BatchSize (rows per Tick, default 20)
 //	stale_after             StaleAfter (duration, default "24h")
+//	highlight_post          HighlightPost (e.g. "From the #CohesionAlliance wall: {url}"; empty: none)
 //
 //	[bot.mastodon]  server, token_env → Mastodon.ServerURL, Mastodon.AccessToken;
 //	                visibility → Mastodon.Visibility (default "public")
@@ -57,6 +58,10 @@ type Config struct {
 	// StaleAfter: a planned action never attempted and overdue by more than this
 	// (say after a long pause or dry run) is skipped rather than sent late.
 	StaleAfter time.Duration
+	// HighlightPost, if set, is a short post planned on the campaign's other
+	// networks when a highlight is reposted on its own: {url} is the post's
+	// link, {author} its author's name.
+	HighlightPost string
 
 	Mastodon  MastodonConfig
 	Bluesky   BlueskyConfig

@@ -80,7 +80,9 @@
 // hour and per day, minimum spacing and the per-author daily cap, so a post
 // highlighted at night is planned for the morning rather than dropped.
 // Replies, content-warned posts and authors who opted out (#nobot, #nowall in
-// the post or bio) are recorded as skipped with the reason.
+// the post or bio) are recorded as skipped with the reason. With
+// Config.HighlightPost set, a short post linking to the highlight is planned
+// on the campaign's other networks too.
 //
 // Public reminder campaigns (Config.Reminders.Campaigns) are posted by
 // PlanCampaign, which the scheduler runs on each campaign's cron schedule;

@@ -62,7 +62,45 @@ func (s *Service) PlanHighlight(ctx context.Context, p model.Post) (model.Outbox
 	if why := notHighlightable(p); why != "" {
 		it.Status, it.Reason = model.OutboxSkipped, why
 	}
-	return s.Plan(ctx, it)
+	out, err := s.Plan(ctx, it)
+	if err != nil || out.Status == model.OutboxSkipped || s.cfg.HighlightPost == "" {
+		return out, err
+	}
+	return out, s.planHighlightPosts(ctx, p)
+}
+
+// planHighlightPosts plans the short post linking to a highlighted post on
+// each of the campaign's other networks.
+func (s *Service) planHighlightPosts(ctx context.Context, p model.Post) error {
+	link := p.URL
+	if link == "" {
+		link = p.URI
+	}
+	if !strings.HasPrefix(link, "https://") && !strings.HasPrefix(link, "http://") {
+		return nil // nothing to link to (an at:// URI, say)
+	}
+	author := p.Author.DisplayName
+	if author == "" {
+		author = p.Author.Handle
+	}
+	text := strings.NewReplacer("{url}", link, "{author}", author).Replace(s.cfg.HighlightPost)
+	for _, n := range botNetworks {
+		if _, ok := s.pubs[n]; !ok || n == p.Network {
+			continue
+		}
+		if _, err := s.Plan(ctx, model.OutboxItem{
+			IdempotencyKey: "highlight-post:" + string(n) + ":" + string(p.Network) + ":" + p.URI,
+			Network:        n,
+			Kind:           model.OutboxPost,
+			PostID:         p.ID,
+			Author:         p.Author.Handle,
+			Text:           text,
+			Payload:        model.OutboxPayload{Language: p.Language},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notHighlightable says why the bot must never repost p, judged from what was

@@ -216,3 +216,28 @@ func TestWindow(t *testing.T) {
 		t.Error("an empty window contains 23:00")
 	}
 }
+
+func TestHighlightPostOnOtherNetworks(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.HighlightPost = "From the #CohesionAlliance wall, by {author}: {url}" })
+	p := e.highlighted(model.NetworkMastodon, 1)
+	it, err := e.svc.PlanHighlight(context.Background(), p)
+	if err != nil || it.Kind != model.OutboxRepost {
+		t.Fatalf("PlanHighlight = %+v, %v", it, err)
+	}
+	e.tick()
+	want := "From the #CohesionAlliance wall, by Anna: " + p.URL
+	posts := e.bsky.Created(collPost)
+	if len(posts) != 1 || posts[0].Value["text"] != want {
+		t.Fatalf("bluesky posts = %+v, want one saying %q", posts, want)
+	}
+	if facets, _ := posts[0].Value["facets"].([]any); len(facets) != 2 {
+		t.Errorf("facets = %v, want the hashtag and the link", posts[0].Value["facets"])
+	}
+	x := e.item("highlight-post:x:mastodon:" + p.URI)
+	if x.Status != model.OutboxSent || x.EstimatedCost != e.cfg.X.CostPerLinkPost {
+		t.Errorf("x post = %+v, want sent at the link price", x)
+	}
+	if e.sends(model.NetworkMastodon) != 1 {
+		t.Errorf("mastodon sends = %d, want the boost only", e.sends(model.NetworkMastodon))
+	}
+}

@@ -356,7 +356,7 @@ func (s *Service) mustSkip(ctx context.Context, it model.OutboxItem, now time.Ti
 	if err != nil {
 		return "", fmt.Errorf("bot: %w", err)
 	}
-	if it.Kind == model.OutboxRepost && p.Status != model.StatusApproved {
+	if p.Status != model.StatusApproved {
 		return fmt.Sprintf("the post is no longer approved (%s)", p.Status), nil
 	}
 	return "", nil
