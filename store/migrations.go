@@ -123,6 +123,69 @@ CREATE INDEX media_files_created ON media_files (created_at);
 `)
 		return err
 	},
+	// The amplification bot: its outbox, per-network pauses, how far it read
+	// its accounts' mentions, and supporters who opted in to petition
+	// reminders (only what consent records need).
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE outbox (
+	id               INTEGER PRIMARY KEY,
+	idempotency_key  TEXT NOT NULL UNIQUE,
+	network          TEXT NOT NULL,
+	kind             TEXT NOT NULL,
+	post_id          INTEGER REFERENCES posts(id) ON DELETE SET NULL,
+	author           TEXT NOT NULL DEFAULT '',
+	target           TEXT NOT NULL DEFAULT '',
+	text             TEXT NOT NULL DEFAULT '',
+	payload          TEXT NOT NULL DEFAULT '{}',
+	status           TEXT NOT NULL DEFAULT 'planned',
+	reason           TEXT NOT NULL DEFAULT '',
+	remote_id        TEXT NOT NULL DEFAULT '',
+	attempts         INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at  INTEGER NOT NULL,
+	first_attempt_at INTEGER NOT NULL DEFAULT 0,
+	last_attempt_at  INTEGER NOT NULL DEFAULT 0,
+	estimated_cost   REAL NOT NULL DEFAULT 0,
+	created_at       INTEGER NOT NULL,
+	sent_at          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_network ON outbox (network, next_attempt_at);
+CREATE INDEX outbox_author ON outbox (author);
+CREATE TABLE bot_pauses (
+	network   TEXT PRIMARY KEY,
+	paused_by TEXT NOT NULL DEFAULT '',
+	paused_at INTEGER NOT NULL
+);
+CREATE TABLE bot_cursors (
+	name   TEXT PRIMARY KEY,
+	cursor TEXT NOT NULL
+);
+CREATE TABLE supporters (
+	id               INTEGER PRIMARY KEY,
+	network          TEXT NOT NULL,
+	handle           TEXT NOT NULL COLLATE NOCASE,
+	language         TEXT NOT NULL DEFAULT '',
+	time_zone        TEXT NOT NULL DEFAULT '',
+	cadence_days     INTEGER NOT NULL DEFAULT 7,
+	status           TEXT NOT NULL DEFAULT 'active',
+	consent_at       INTEGER NOT NULL,
+	ended_at         INTEGER NOT NULL DEFAULT 0,
+	reminders_sent   INTEGER NOT NULL DEFAULT 0,
+	next_reminder_at INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (network, handle)
+);
+CREATE INDEX supporters_due ON supporters (status, next_reminder_at);
+CREATE TABLE supporter_reminders (
+	id           INTEGER PRIMARY KEY,
+	supporter_id INTEGER NOT NULL REFERENCES supporters(id) ON DELETE CASCADE,
+	outbox_key   TEXT NOT NULL,
+	planned_at   INTEGER NOT NULL
+);
+CREATE INDEX supporter_reminders_supporter ON supporter_reminders (supporter_id, id);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
