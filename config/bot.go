@@ -629,7 +629,11 @@ func (m BotMastodon) String() string {
 
 // String describes the account without its app password.
 func (b BotBluesky) String() string {
-	return fmt.Sprintf("bluesky %s at %s (%s)", b.Handle, b.PDS, setOrNot(b.AppPassword != ""))
+	pds := b.PDS
+	if pds == "" {
+		pds = "the default PDS"
+	}
+	return fmt.Sprintf("bluesky %s at %s (%s)", b.Handle, pds, setOrNot(b.AppPassword != ""))
 }
 
 // String describes the account and budget without its credentials.

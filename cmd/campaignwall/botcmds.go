@@ -73,7 +73,7 @@ func printPreview(w io.Writer, items []model.OutboxItem, bc bot.Config, now time
 	} else {
 		fmt.Fprintln(w, "LIVE: the bot sends these from the campaign's accounts.")
 	}
-	fmt.Fprintf(w, "\nOutbox, next %s (times in %s):\n", previewWindow, loc)
+	fmt.Fprintf(w, "\nOutbox, next %d hours (times in %s):\n", int(previewWindow.Hours()), loc)
 	if len(items) == 0 {
 		fmt.Fprintln(w, "  nothing planned")
 	} else {
@@ -102,10 +102,17 @@ func printPreview(w io.Writer, items []model.OutboxItem, bc bot.Config, now time
 	if len(runs) == 0 {
 		return nil
 	}
-	fmt.Fprintln(w, "\nCampaign posts due to be planned (caps and quiet hours may move them):")
+	fmt.Fprintln(w, "\nCampaign posts due to be planned (caps and quiet hours may move them; placeholders are filled then):")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  AT\tCAMPAIGN\tNETWORKS\tTEXT")
+	listed, more := map[string]int{}, map[string]int{}
 	for _, r := range runs {
+		// A campaign that fires often would drown the rest.
+		if listed[r.c.Name] == maxRunsListed {
+			more[r.c.Name]++
+			continue
+		}
+		listed[r.c.Name]++
 		networks := "every account"
 		if len(r.c.Networks) > 0 {
 			var names []string
@@ -116,8 +123,19 @@ func printPreview(w io.Writer, items []model.OutboxItem, bc bot.Config, now time
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.at.In(loc).Format("Mon 02 Jan 15:04"), r.c.Name, networks, oneLine(r.c.Text, 70))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range bc.Reminders.Campaigns {
+		if more[c.Name] > 0 {
+			fmt.Fprintf(w, "  … and %d more runs of %s\n", more[c.Name], c.Name)
+		}
+	}
+	return nil
 }
+
+// maxRunsListed is how many runs of one campaign the preview lists.
+const maxRunsListed = 8
 
 type campaignRun struct {
 	at time.Time
@@ -133,7 +151,7 @@ func campaignRuns(bc bot.Config, from, to time.Time) []campaignRun {
 		if err != nil {
 			continue // config validated it; nothing to list
 		}
-		for t := sched.Next(from); !t.IsZero() && t.Before(to) && len(runs) < 1000; t = sched.Next(t) {
+		for t := sched.Next(from); !t.IsZero() && t.Before(to) && len(runs) < 10000; t = sched.Next(t) {
 			runs = append(runs, campaignRun{at: t, c: c})
 		}
 	}
