@@ -43,6 +43,7 @@ type Config struct {
 	Server   Server
 	Store    Store
 	Sources  []model.Source // fully resolved: Token read, Hashtags defaulted to the campaign's
+	Bot      *Bot           // the [bot] section (config/bot.go); nil when the file has none
 }
 
 // Campaign is what the wall is about.
@@ -122,6 +123,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		}
 		cfg.Sources = append(cfg.Sources, src)
 	}
+	cfg.Bot = l.bot(root)
 	root.reportUnknown()
 	if err := p.err(); err != nil {
 		return nil, err

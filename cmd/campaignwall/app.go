@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/auth"
+	"github.com/cohesionalliance/campaignwall/bot"
 	"github.com/cohesionalliance/campaignwall/collectors"
 	"github.com/cohesionalliance/campaignwall/config"
 	"github.com/cohesionalliance/campaignwall/media"
@@ -32,6 +33,7 @@ type app struct {
 	auth    *auth.Service
 	mod     *moderation.Handler
 	media   *media.Cache
+	bot     *bot.Service // nil without a [bot] section
 	sched   *scheduler.Scheduler
 	mux     *http.ServeMux
 	handler http.Handler
@@ -51,7 +53,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 	a := &app{cfg: cfg, log: log, store: st}
 	a.hub = wall.NewHub(log, wall.HubOptions{})
 	a.auth = auth.New(st, auth.Options{Log: log, CookieSecure: strings.HasPrefix(cfg.Server.BaseURL, "https://")})
-	a.mod = moderation.NewHandler(st, a.auth, a.hub, log, moderation.Options{CampaignName: cfg.Campaign.Name})
+	if a.bot, err = newBot(st, cfg.Bot, log); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.mod = moderation.NewHandler(st, a.auth, a.postNotifier(), log, moderation.Options{CampaignName: cfg.Campaign.Name, Bot: a.botAdmin()})
 	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags})
 
 	// Photos live next to the database, fetched once through the guarded
@@ -92,6 +98,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		a.close()
 		return nil, err
 	}
+	if err := a.addBotJobs(); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -123,7 +133,7 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 
 // serve listens on addr, starts the scheduler and serves until ctx ends, then
 // shuts down in order: scheduler, SSE streams, HTTP server (with a deadline),
-// store. ready, if set, is called with the address actually bound.
+// the bot's outbox, store. ready, if set, is called with the address actually bound.
 func (a *app) serve(ctx context.Context, addr string, ready func(string)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -164,6 +174,7 @@ func (a *app) serve(ctx context.Context, addr string, ready func(string)) error 
 			serveErr = err
 		}
 	}
+	a.stopBot()
 	if err := a.store.Close(); err != nil {
 		a.log.Warn("store close", slog.Any("error", err))
 	}

@@ -37,6 +37,12 @@ Usage:
         validate a config file and print what it configures
   campaignwall backup --config FILE OUTPUT
         write a consistent copy of the database
+  campaignwall bot preview --config FILE
+        print what the bot plans to do in the next 24 hours
+  campaignwall supporter forget --config FILE HANDLE
+        delete everything kept about a supporter, and print what it was
+  campaignwall supporter export --config FILE [--out FILE]
+        write the supporters' consent records as CSV
 
 Run 'campaignwall COMMAND --help' for a command's flags.
 `
@@ -62,6 +68,10 @@ func run(ctx context.Context, args []string, env environment) error {
 		return runCheckConfig(ctx, rest, env)
 	case "backup":
 		return runBackup(ctx, rest, env)
+	case "bot":
+		return runBot(ctx, rest, env)
+	case "supporter":
+		return runSupporter(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.stdout, usage)
 		return nil
@@ -129,6 +139,7 @@ func runCheckConfig(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintf(env.stdout, "source %q: %s %s, schedule %q, hashtags %s, %s\n",
 			src.Name, src.Kind, src.URL, src.Schedule, strings.Join(src.Hashtags, ", "), token)
 	}
+	printBotConfig(env.stdout, cfg.Bot)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the bot's and supporters' time zones load on any machine
 )
 
 func main() {
