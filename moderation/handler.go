@@ -86,11 +86,13 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 		mux.Handle("POST /moderate/posts/{id}/"+string(a), form(h.auth.Require(h.decide(a))))
 	}
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
+	h.rulesRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The
 // queue page picks them up on its next load; live updates come later.
 func (h *Handler) PostsCollected(ctx context.Context, posts []model.Post) {
+	posts = h.applyRules(ctx, posts) // what rules decided is no longer pending
 	if len(posts) > 0 {
 		h.log.DebugContext(ctx, "posts collected for moderation", slog.Int("posts", len(posts)))
 	}

@@ -52,6 +52,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 	a.hub = wall.NewHub(log, wall.HubOptions{})
 	a.auth = auth.New(st, auth.Options{Log: log, CookieSecure: strings.HasPrefix(cfg.Server.BaseURL, "https://")})
 	a.mod = moderation.NewHandler(st, a.auth, a.hub, log, moderation.Options{CampaignName: cfg.Campaign.Name})
+	if err := a.mod.InstallDefaultRules(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags})
 
 	// Photos live next to the database, fetched once through the guarded
