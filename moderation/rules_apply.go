@@ -375,7 +375,7 @@ func validateRule(r model.Rule) (model.Rule, error) {
 		r.Network = ""
 	}
 	r.Language = strings.ToLower(strings.TrimSpace(r.Language))
-	if r.Kind != model.RuleBlockWords && r.Kind != model.RuleBlockPattern {
+	if r.Kind != model.RuleBlockWords {
 		r.Language = ""
 	}
 	if len(r.Language) > 8 || strings.IndexFunc(r.Language, func(c rune) bool { return (c < 'a' || c > 'z') && c != '-' }) >= 0 {

@@ -240,3 +240,27 @@ func TestRuleFormPageComponent(t *testing.T) {
 		}
 	})
 }
+
+func TestRuleFlagsNoteComponent(t *testing.T) {
+	doc, _ := renderRules(t, RuleFlagsNote([]model.RuleFlag{
+		{PostID: 3, Rule: model.ToggleHoldSensitive, Reason: `content warning "flood damage"`},
+		{PostID: 3, Rule: "Money talk", Reason: `blocked word "funds" in the post text` + scriptTag},
+	}))
+	flags := doc.Find(`[data-testid="rule-flag"]`)
+	if flags.Length() != 2 {
+		t.Fatalf("%d flags shown, want 2", flags.Length())
+	}
+	want := `Held for review by rule:hold-sensitive · content warning "flood damage"`
+	if got := flags.First().Text(); got != want {
+		t.Errorf("flag = %q, want %q", got, want)
+	}
+	if got := flags.Eq(1).AttrOr("data-rule", ""); got != "Money talk" {
+		t.Errorf("data-rule = %q", got)
+	}
+	if doc.Find("script").Length() != 0 {
+		t.Error("a reason reached the page as markup")
+	}
+	if empty, _ := renderRules(t, RuleFlagsNote(nil)); empty.Find(`[data-testid="rule-flag"]`).Length() != 0 {
+		t.Error("flags shown for a post no rule held")
+	}
+}
