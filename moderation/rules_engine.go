@@ -407,8 +407,8 @@ func compilePatterns(rule string, entries []string) (func(*postFacts) (string, b
 	}
 	var ps []pattern
 	for _, e := range entries {
-		if len(e) > maxPatternLen {
-			return nil, ruleErrorf(rule, "a pattern is %d characters long; at most %d", len(e), maxPatternLen)
+		if n := utf8.RuneCountInString(e); n > maxPatternLen {
+			return nil, ruleErrorf(rule, "a pattern is %d characters long; at most %d", n, maxPatternLen)
 		}
 		// RE2 runs in linear time, so no pattern can hang a collection run.
 		re, err := regexp.Compile("(?i)" + e)
