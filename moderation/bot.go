@@ -230,18 +230,6 @@ func supporterLabel(s model.SupporterStatus) string {
 	return string(s)
 }
 
-func networkLabel(n model.Network) string {
-	switch n {
-	case model.NetworkMastodon:
-		return "Mastodon"
-	case model.NetworkBluesky:
-		return "Bluesky"
-	case model.NetworkX:
-		return "X"
-	}
-	return string(n)
-}
-
 // toSupporter reports whether a row is addressed to a supporter.
 func toSupporter(it model.OutboxItem) bool {
 	return it.Kind == model.OutboxDM || it.Kind == model.OutboxReply

@@ -89,11 +89,13 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
 	h.highlightRoutes(mux, form)
 	h.botRoutes(mux)
+	h.rulesRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The
 // queue page picks them up on its next load; live updates come later.
 func (h *Handler) PostsCollected(ctx context.Context, posts []model.Post) {
+	posts = h.applyRules(ctx, posts) // what rules decided is no longer pending
 	if len(posts) > 0 {
 		h.log.DebugContext(ctx, "posts collected for moderation", slog.Int("posts", len(posts)))
 	}

@@ -186,6 +186,43 @@ CREATE INDEX supporter_reminders_supporter ON supporter_reminders (supporter_id,
 `)
 		return err
 	},
+	// Moderation rules (store/rules.go): admins' rule lists, the rule
+	// toggles, and the flags of pending posts a rule held for review.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE rules (
+	id         INTEGER PRIMARY KEY,
+	name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+	kind       TEXT NOT NULL,
+	value      TEXT NOT NULL DEFAULT '',
+	action     TEXT NOT NULL,
+	network    TEXT NOT NULL DEFAULT '',
+	language   TEXT NOT NULL DEFAULT '',
+	enabled    INTEGER NOT NULL DEFAULT 1,
+	created_by TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL,
+	updated_by TEXT NOT NULL DEFAULT '',
+	updated_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE rule_settings (
+	key        TEXT PRIMARY KEY,
+	value      TEXT NOT NULL,
+	updated_by TEXT NOT NULL DEFAULT '',
+	updated_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE rule_flags (
+	post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+	rule    TEXT NOT NULL COLLATE NOCASE,
+	reason  TEXT NOT NULL DEFAULT '',
+	at      INTEGER NOT NULL,
+	PRIMARY KEY (post_id, rule)
+);
+CREATE INDEX rule_flags_rule ON rule_flags (rule);
+-- An author's posts, for retracting them when they opt out or are banned.
+CREATE INDEX posts_author ON posts (author_id, status);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -58,6 +58,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		return nil, err
 	}
 	a.mod = moderation.NewHandler(st, a.auth, a.postNotifier(), log, moderation.Options{CampaignName: cfg.Campaign.Name, Bot: a.botAdmin()})
+	if err := a.mod.InstallDefaultRules(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags})
 
 	// Photos live next to the database, fetched once through the guarded
