@@ -2,8 +2,8 @@
 // HTTP client (timeouts, a response size cap, a User-Agent naming campaignwall,
 // no requests to private, loopback or link-local addresses unless a source
 // allows it, a per-host limit shared by every client), errors that carry a
-// network's rate-limit wait, backoff, and the sanitizer
-// that turns a network's HTML or plain text into the safe HTML stored with a post.
+// network's rate-limit wait, backoff, and the sanitizer that turns a
+// network's HTML or plain text into the safe HTML stored with a post.
 //
 // Each network has its own subpackage (collectors/mastodon, …) that turns its
 // wire format into model.Post and is handed the *http.Client built here.
