@@ -35,6 +35,7 @@ type Options struct {
 	CampaignName string                       // shown in page titles and headers
 	Location     *time.Location               // for times on pages; nil means UTC
 	ClientIP     func(r *http.Request) string // the client's address for login limits; nil means r.RemoteAddr's host (set it behind a reverse proxy)
+	Sources      SourcesOptions               // the sources status page (sources.go)
 }
 
 // Handler serves the login and moderation pages.
@@ -86,6 +87,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 		mux.Handle("POST /moderate/posts/{id}/"+string(a), form(h.auth.Require(h.decide(a))))
 	}
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
+	h.sourceRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The
