@@ -158,13 +158,20 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("scheduler: run %q: %w", name, ErrUnknownJob)
 	}
-	if err := s.run(context.WithValue(ctx, manualKey{}, true), e); err != nil {
+	if err := s.run(ManualRun(ctx), e); err != nil {
 		return fmt.Errorf("scheduler: run %q: %w", name, err)
 	}
 	return nil
 }
 
 type manualKey struct{}
+
+// ManualRun marks ctx as a run someone asked for (RunNow, the collect
+// command), not a scheduled one: a backoff does not hold it back, a
+// network's rate limit still does.
+func ManualRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, manualKey{}, true)
+}
 
 // isManual reports whether a job runs because someone asked (RunNow), not
 // on its schedule: an admin's "run now" need not sit out a backoff.
