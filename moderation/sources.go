@@ -265,8 +265,8 @@ func runDuration(r model.Run) string {
 // durationText is a run's length as people read it: "850 ms", "2.4 s", "3 min 5 s".
 func durationText(d time.Duration) string {
 	switch {
-	case d <= 0:
-		return "0 s"
+	case d < time.Millisecond:
+		return "under 1 ms"
 	case d < time.Second:
 		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
 	case d < time.Minute:
@@ -276,11 +276,12 @@ func durationText(d time.Duration) string {
 	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// clock shows a time of today as "14:05 UTC", and other days with the date.
+// clock shows a time of today as "14:05:30 UTC" (sources run every few
+// minutes: seconds matter), and other days with the date.
 func clock(t time.Time, loc *time.Location, now time.Time) string {
 	t, now = t.In(loc), now.In(loc)
 	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
-		return t.Format("15:04 MST")
+		return t.Format("15:04:05 MST")
 	}
 	return t.Format("2 Jan 15:04 MST")
 }

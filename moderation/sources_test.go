@@ -198,12 +198,12 @@ func TestSourcesPageShowsStatusInPlainWords(t *testing.T) {
 	for testid, want := range map[string]string{
 		"source-kind":     "mastodon",
 		"source-problem":  "Rate limited by the server until 14:05 UTC.",
-		"source-wait":     "Waiting for the network's rate limit: not called before 14:05 UTC.",
-		"source-last-run": "13:58 UTC",
+		"source-wait":     "Waiting for the network's rate limit: not called before 14:05:00 UTC.",
+		"source-last-run": "13:58:00 UTC",
 		"source-duration": "2.4 s",
 		"source-new":      "0",
 		"source-total":    "0",
-		"source-next-run": "14:01 UTC (@every 1m)",
+		"source-next-run": "14:01:00 UTC (@every 1m)",
 	} {
 		if got := text(eu, testid); got != want {
 			t.Errorf("eupolis %s = %q, want %q", testid, got, want)
@@ -257,7 +257,7 @@ func TestRunNow(t *testing.T) {
 		{"done", "x-campaign", "/admin/sources/x-campaign/run", nil, true, 303,
 			"/admin/sources?ran=x-campaign&result=done#source-1", "x-campaign collected just now: 12 new posts."},
 		{"rate limited", "eupolis", "/admin/sources/eupolis/run", errors.New("collect eupolis: waiting for rate limit"), true, 303,
-			"/admin/sources?ran=eupolis&result=failed#source-0", "eupolis was not called: it waits for its rate limit until 14:05 UTC."},
+			"/admin/sources?ran=eupolis&result=failed#source-0", "eupolis was not called: it waits for its rate limit until 14:05:00 UTC."},
 		{"failed", "cor news/fr", "/admin/sources/" + url.PathEscape("cor news/fr") + "/run", errors.New("boom"), true, 303,
 			"/admin/sources?ran=cor+news%2Ffr&result=failed#source-2", "cor news/fr: the run did not go through (or another run of it was still going). Its latest problem is shown below."},
 		{"unknown source", "", "/admin/sources/nope/run", nil, false, 404, "", ""},

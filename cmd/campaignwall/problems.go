@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/collectors"
@@ -47,6 +48,7 @@ func (e explainer) explain(err error, waitUntil time.Time) string {
 		syntax  *json.SyntaxError
 		typ     *json.UnmarshalTypeError
 		timeout interface{ Timeout() bool }
+		opErr   *net.OpError
 	)
 	isHTTP := errors.As(err, &he)
 	status := 0
@@ -105,6 +107,8 @@ func (e explainer) explain(err error, waitUntil time.Time) string {
 			return "The server's name does not exist (DNS): check the source's url."
 		}
 		return "Looking up the server's name failed (DNS): trying again on schedule."
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "The server refused the connection: check the source's url, or the server is down" + e.retry(waitUntil)
 	case errors.Is(err, mastodon.ErrNotMastodon), errors.Is(err, mastodon.ErrBadSourceURL):
 		return "There is no Mastodon API at this address: url must be the server's address, like https://mastodon.social."
 	case errors.As(err, &sel):
@@ -131,6 +135,8 @@ func (e explainer) explain(err error, waitUntil time.Time) string {
 		return "The network answered 404 Not Found: check the source's url."
 	case isHTTP:
 		return "The network answered HTTP " + strconv.Itoa(status) + " " + http.StatusText(status) + "."
+	case errors.As(err, &opErr):
+		return "Could not reach the server" + e.retry(waitUntil)
 	case errors.As(err, &partial):
 		return "X reported problems with some posts (deleted or withheld, for example); the others were collected."
 	}

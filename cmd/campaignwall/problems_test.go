@@ -106,6 +106,16 @@ func TestExplainInPlainWords(t *testing.T) {
 			want: "There is no Mastodon API at this address: url must be the server's address, like https://mastodon.social.",
 		},
 		{
+			name: "connection refused",
+			err: func(t *testing.T) error {
+				srv := httptest.NewServer(http.NotFoundHandler())
+				srv.Close() // nothing listens there any more
+				return mastodonCollect(t, loopbackClient(), srv, "")
+			},
+			waitUntil: problemsNow.Add(time.Minute),
+			want:      "The server refused the connection: check the source's url, or the server is down: next try at 14:01 UTC (backoff).",
+		},
+		{
 			name: "server error, with backoff",
 			err: func(t *testing.T) error {
 				srv := answer(t, 500, "text/html; charset=utf-8", fixture(t, mastodonFixtures, "error_500.html"))
