@@ -239,6 +239,8 @@ func budgetText(b *Budget, loc *time.Location) string {
 }
 
 // runResult sums up a run without its error's text, which is for the log.
+// A run that only waited is told by the scheduler's wording for it
+// (scheduler.WaitError), which this package cannot import.
 func runResult(r model.Run) string {
 	switch {
 	case r.Finished.IsZero():
