@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ var configuredSources = []model.Source{
 	{Name: "cor news/fr", Kind: "webpage", URL: "https://example.org/news?key=s3cret", Schedule: "@hourly"},
 }
 
+// passwordHash hashes the test password once: hashing is slow on purpose.
+var passwordHash = sync.OnceValues(func() (string, error) { return auth.HashPassword(password) })
+
 type sourcesServer struct {
 	*server
 	runner *fakeRunner
@@ -66,7 +70,7 @@ func newSourcesServer(t *testing.T) *sourcesServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	hash, err := auth.HashPassword(password)
+	hash, err := passwordHash()
 	if err != nil {
 		t.Fatal(err)
 	}
