@@ -24,6 +24,15 @@ type Backoff struct {
 
 // Next returns how long to wait before the next retry and counts the attempt.
 func (b *Backoff) Next() time.Duration {
+	b.attempt++
+	return b.After(b.attempt)
+}
+
+// After returns the wait after n consecutive failures (n ≥ 1: Min, then
+// doubling up to Max), jittered, without counting an attempt. It is for
+// callers that keep the failure count themselves, such as the scheduler,
+// which counts a source's failures across runs in the store.
+func (b *Backoff) After(n int) time.Duration {
 	lo, hi := b.Min, b.Max
 	if lo <= 0 {
 		lo = time.Second
@@ -32,11 +41,10 @@ func (b *Backoff) Next() time.Duration {
 		hi = 5 * time.Minute
 	}
 	d := lo
-	for i := 0; i < b.attempt && d < hi; i++ {
+	for i := 1; i < n && d < hi; i++ {
 		d *= 2
 	}
 	d = min(d, hi)
-	b.attempt++
 	if b.Jitter != nil {
 		return b.Jitter(d)
 	}

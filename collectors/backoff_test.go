@@ -80,3 +80,20 @@ func TestStreamingClientHasNoTotalCapOrTimeout(t *testing.T) {
 		t.Errorf("original client timeout changed to %s", base.Timeout)
 	}
 }
+
+func TestBackoffAfterFailures(t *testing.T) {
+	b := Backoff{Min: time.Minute, Max: time.Hour, Jitter: func(d time.Duration) time.Duration { return d }}
+	for _, tc := range []struct {
+		failures int
+		want     time.Duration
+	}{
+		{0, time.Minute}, {1, time.Minute}, {2, 2 * time.Minute}, {3, 4 * time.Minute}, {7, time.Hour}, {100, time.Hour},
+	} {
+		if got := b.After(tc.failures); got != tc.want {
+			t.Errorf("After(%d) = %s, want %s", tc.failures, got, tc.want)
+		}
+	}
+	if d := b.Next(); d != time.Minute {
+		t.Errorf("After must not count attempts: Next = %s, want 1m", d)
+	}
+}

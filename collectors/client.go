@@ -1,8 +1,9 @@
 // Package collectors owns what every network collector shares: one guarded
 // HTTP client (timeouts, a response size cap, a User-Agent naming campaignwall,
 // no requests to private, loopback or link-local addresses unless a source
-// allows it), errors that carry a network's rate-limit wait, and the sanitizer
-// that turns a network's HTML or plain text into the safe HTML stored with a post.
+// allows it, a per-host limit shared by every client), errors that carry a
+// network's rate-limit wait, backoff, and the sanitizer that turns a
+// network's HTML or plain text into the safe HTML stored with a post.
 //
 // Each network has its own subpackage (collectors/mastodon, …) that turns its
 // wire format into model.Post and is handed the *http.Client built here.
@@ -38,6 +39,11 @@ type ClientOptions struct {
 	MaxBodyBytes        int64         // default 8 MiB
 	AllowPrivateNetwork bool          // for self-hosted servers and tests
 	UserAgent           string        // default UserAgent
+	// Limiter bounds and spaces out requests per host. Pass the process's
+	// one HostLimiter to every client, so sources sharing a host take
+	// turns; nil gives the client a limiter of its own that only bounds
+	// its requests in flight per host (no spacing).
+	Limiter *HostLimiter
 }
 
 // NewClient returns the HTTP client every collector uses. The address check
@@ -78,10 +84,13 @@ func NewClient(opts ClientOptions) *http.Client {
 		ResponseHeaderTimeout: 20 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+	if opts.Limiter == nil {
+		opts.Limiter = NewHostLimiter(HostLimiterOptions{Spacing: -1})
+	}
 	return &http.Client{
 		Timeout: opts.Timeout,
 		Transport: &guardedTransport{
-			next:      transport,
+			next:      &limitedTransport{next: transport, limiter: opts.Limiter, holdSlot: true},
 			userAgent: opts.UserAgent,
 			maxBody:   opts.MaxBodyBytes,
 		},
@@ -194,6 +203,11 @@ func (e *HTTPError) Error() string {
 func (e *HTTPError) Temporary() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
+
+// RetryDelay returns how long the network asked us to wait (zero when it
+// did not say). Callers that must not import this package (the scheduler)
+// find it through an interface with errors.As.
+func (e *HTTPError) RetryDelay() time.Duration { return e.RetryAfter }
 
 // RetryAfter reads how long a response asks the client to wait: the standard
 // Retry-After header (seconds or an HTTP date), or X-RateLimit-Reset when no

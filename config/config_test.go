@@ -532,11 +532,24 @@ func TestKindSettings(t *testing.T) {
 			t.Errorf("settings = %v, want budget 10000 and languages en,fr", got)
 		}
 	})
+	t.Run("mastodon stream", func(t *testing.T) {
+		for toml, want := range map[string]string{"stream = true\n": "true", "stream = false\n": "", "": ""} {
+			cfg, err := Parse("campaignwall.toml", []byte(head+"kind = \"mastodon\"\nurl = \"https://eupolis.social\"\n"+toml), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Sources[0].Settings["stream"]; got != want {
+				t.Errorf("%q: stream setting = %q, want %q", toml, got, want)
+			}
+		}
+	})
 	for _, tt := range []struct{ name, toml, want string }{
 		{"not a number", "kind = \"x\"\nmonthly_read_budget = \"lots\"\n", "campaignwall.toml:6: sources[0].monthly_read_budget: want a whole number, got a string"},
 		{"out of range", "kind = \"x\"\npage_size = 500\n", "campaignwall.toml:6: sources[0].page_size: 500 is out of range (want 10 to 100)"},
 		{"bad duration", "kind = \"bluesky\"\nidentifier = \"a.bsky.social\"\nbackfill = \"a week\"\n", "campaignwall.toml:7: sources[0].backfill: \"a week\" is not a duration"},
 		{"key of another kind", "kind = \"feed\"\nurl = \"https://example.org/feed\"\nitem = \"li\"\n", "campaignwall.toml:7: sources[0].item: unknown key"},
+		{"stream not a bool", "kind = \"mastodon\"\nurl = \"https://eupolis.social\"\nstream = \"yes\"\n", "campaignwall.toml:7: sources[0].stream: want true or false, got a string"},
+		{"stream on another kind", "kind = \"feed\"\nurl = \"https://example.org/feed\"\nstream = true\n", "campaignwall.toml:7: sources[0].stream: unknown key"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("campaignwall.toml", []byte(head+tt.toml), nil)

@@ -24,7 +24,10 @@ type kind struct {
 
 // kinds lists every kind of source, in the order errors name them.
 var kinds = []kind{
-	{name: "mastodon", needsURL: true, exampleURL: "https://mastodon.social"},
+	{name: "mastodon", needsURL: true, exampleURL: "https://mastodon.social", extra: func(t *table, src *model.Source) {
+		// stream = true follows the hashtags live in `serve` as well as polling.
+		setBool(t, src, "stream")
+	}},
 	{name: "x", extra: func(t *table, src *model.Source) {
 		setInt(t, src, "monthly_read_budget", 0, 1<<31)
 		setList(t, src, "languages")
@@ -92,6 +95,13 @@ func setInt(t *table, src *model.Source, k string, lo, hi int64) {
 		return
 	}
 	setting(src, k, strconv.FormatInt(n, 10))
+}
+
+// setBool records a true flag as "true"; false and absent leave no setting.
+func setBool(t *table, src *model.Source, k string) {
+	if t.boolean(k) {
+		setting(src, k, "true")
+	}
 }
 
 func setList(t *table, src *model.Source, k string) {

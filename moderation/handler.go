@@ -36,6 +36,7 @@ type Options struct {
 	Location     *time.Location               // for times on pages; nil means UTC
 	ClientIP     func(r *http.Request) string // the client's address for login limits; nil means r.RemoteAddr's host (set it behind a reverse proxy)
 	Bot          BotAdmin                     // the bot on /admin/bot; nil: the page says it is not configured
+	Sources      SourcesOptions               // the sources status page (sources.go)
 }
 
 // Handler serves the login and moderation pages.
@@ -90,6 +91,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.highlightRoutes(mux, form)
 	h.botRoutes(mux)
 	h.rulesRoutes(mux)
+	h.sourceRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The

@@ -145,7 +145,7 @@ func (h *Handler) rulesNotice(r *http.Request) string {
 		}
 		s := fmt.Sprintf("Saved %q.", rule.Name)
 		if q.Has("retracted") || q.Has("rejected") {
-			s += fmt.Sprintf(" It took %s off the wall and rejected %s.", plural(n("retracted"), "approved post"), plural(n("rejected"), "pending post"))
+			s += fmt.Sprintf(" It took %s off the wall and rejected %s.", plural(n("retracted"), "approved post", "approved posts"), plural(n("rejected"), "pending post", "pending posts"))
 		}
 		return s
 	case q.Has("deleted"):
@@ -154,17 +154,11 @@ func (h *Handler) rulesNotice(r *http.Request) string {
 		return "Toggles saved. They apply to posts collected from now on; apply the rules to the pending queue to judge waiting posts too."
 	case q.Has("applied"):
 		return fmt.Sprintf("Rules applied to %s: %d approved, %d rejected, %d held for review, %d taken off the wall.",
-			plural(n("checked"), "pending post"), n("approved"), n("rejected"), n("held"), n("retracted"))
+			plural(n("checked"), "pending post", "pending posts"), n("approved"), n("rejected"), n("held"), n("retracted"))
 	}
 	return ""
 }
 
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
 
 func (h *Handler) newRulePage(w http.ResponseWriter, r *http.Request) {
 	m, _ := auth.ModeratorFromContext(r.Context())

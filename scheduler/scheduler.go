@@ -158,10 +158,26 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 	if !ok {
 		return fmt.Errorf("scheduler: run %q: %w", name, ErrUnknownJob)
 	}
-	if err := s.run(ctx, e); err != nil {
+	if err := s.run(ManualRun(ctx), e); err != nil {
 		return fmt.Errorf("scheduler: run %q: %w", name, err)
 	}
 	return nil
+}
+
+type manualKey struct{}
+
+// ManualRun marks ctx as a run someone asked for (RunNow, the collect
+// command), not a scheduled one: a backoff does not hold it back, a
+// network's rate limit still does.
+func ManualRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, manualKey{}, true)
+}
+
+// isManual reports whether a job runs because someone asked (RunNow), not
+// on its schedule: an admin's "run now" need not sit out a backoff.
+func isManual(ctx context.Context) bool {
+	m, _ := ctx.Value(manualKey{}).(bool)
+	return m
 }
 
 // tick is what cron calls on schedule.
@@ -209,6 +225,8 @@ func (s *Scheduler) run(parent context.Context, e *entry) error {
 
 	attrs := []any{slog.String("job", e.name), slog.Int("items", items), slog.Int64("duration_ms", finished.Sub(started).Milliseconds())}
 	switch {
+	case errors.Is(jobErr, ErrWaiting): // expected while a rate limit lasts; the run record says until when
+		s.log.Debug("job waiting", append(attrs, slog.Any("err", jobErr))...)
 	case jobErr != nil:
 		s.log.Warn("job failed", append(attrs, slog.Any("err", jobErr))...)
 	case items > 0:

@@ -223,6 +223,24 @@ CREATE INDEX posts_author ON posts (author_id, status);
 `)
 		return err
 	},
+	// Sources status page and waits (store/sourcestatus.go): how long the
+	// last run took, its error in plain words, the rate-limit or backoff
+	// wait before the next call; the lookup of a post by the ID a stream's
+	// delete event names; and when an approved post was last re-checked
+	// upstream (store/postchecks.go).
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+ALTER TABLE sources ADD COLUMN last_duration_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN problem TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN wait_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN wait_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE posts ADD COLUMN last_checked_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX posts_source_remote ON posts (source_name, remote_id) WHERE remote_id != '';
+CREATE INDEX posts_recheck ON posts (last_checked_at, id) WHERE status = 'approved';
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

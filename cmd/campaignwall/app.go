@@ -14,6 +14,7 @@ import (
 	"github.com/cohesionalliance/campaignwall/auth"
 	"github.com/cohesionalliance/campaignwall/bot"
 	"github.com/cohesionalliance/campaignwall/collectors"
+	"github.com/cohesionalliance/campaignwall/collectors/x"
 	"github.com/cohesionalliance/campaignwall/config"
 	"github.com/cohesionalliance/campaignwall/media"
 	"github.com/cohesionalliance/campaignwall/model"
@@ -37,6 +38,11 @@ type app struct {
 	sched   *scheduler.Scheduler
 	mux     *http.ServeMux
 	handler http.Handler
+
+	limiter  *collectors.HostLimiter // shared by every client: one host is never hammered
+	budgets  map[string]*x.Collector // X sources by name, for their read budget
+	streamed []streamedSource        // Mastodon sources followed live
+	streams  streams
 }
 
 // newApp opens the store and wires every part. The caller owns the result and
@@ -50,14 +56,24 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		st.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st}
+	a := &app{cfg: cfg, log: log, store: st, budgets: map[string]*x.Collector{}}
+	a.limiter = deps.limiter
+	if a.limiter == nil {
+		a.limiter = collectors.NewHostLimiter(collectors.HostLimiterOptions{})
+	}
+	deps.limiter = a.limiter
 	a.hub = wall.NewHub(log, wall.HubOptions{})
 	a.auth = auth.New(st, auth.Options{Log: log, CookieSecure: strings.HasPrefix(cfg.Server.BaseURL, "https://")})
+	a.sched = scheduler.New(st, log)
 	if a.bot, err = newBot(st, cfg.Bot, log); err != nil {
 		a.close()
 		return nil, err
 	}
-	a.mod = moderation.NewHandler(st, a.auth, a.postNotifier(), log, moderation.Options{CampaignName: cfg.Campaign.Name, Bot: a.botAdmin()})
+	a.mod = moderation.NewHandler(st, a.auth, a.postNotifier(), log, moderation.Options{
+		CampaignName: cfg.Campaign.Name,
+		Bot:          a.botAdmin(),
+		Sources:      moderation.SourcesOptions{Sources: cfg.Sources, Runner: a.sched, Budget: a.sourceBudget, Now: deps.now},
+	})
 	if err := a.mod.InstallDefaultRules(ctx); err != nil {
 		a.close()
 		return nil, err
@@ -66,7 +82,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 
 	// Photos live next to the database, fetched once through the guarded
 	// client (never from private addresses) and served from here.
-	a.media = media.New(st, collectors.NewClient(collectors.ClientOptions{MaxBodyBytes: 21 << 20, Timeout: 90 * time.Second}),
+	a.media = media.New(st, collectors.NewClient(collectors.ClientOptions{MaxBodyBytes: 21 << 20, Timeout: 90 * time.Second, Limiter: a.limiter}),
 		filepath.Join(filepath.Dir(cfg.Store.Path), "media"), media.Options{
 			Sizes:    []int{480, wall.PhotoWidth},
 			Logger:   log,
@@ -81,22 +97,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.handler = auth.SecurityHeaders(a.mux)
 
-	a.sched = scheduler.New(st, log)
 	deps.log = log
-	for _, src := range cfg.Sources {
-		c, err := newCollector(src, deps)
-		if err != nil {
-			a.close()
-			return nil, fmt.Errorf("source %q: %w", src.Name, err)
-		}
-		err = a.sched.Add("collect:"+src.Name, src.Schedule, func(ctx context.Context) (int, error) {
-			sum := scheduler.CollectSource(ctx, st, c, src, collectTimeout, a.mod.PostsCollected)
-			return sum.New, sum.Err
-		})
-		if err != nil {
-			a.close()
-			return nil, fmt.Errorf("source %q: %w", src.Name, err)
-		}
+	if err := a.addSources(deps); err != nil {
+		a.close()
+		return nil, err
 	}
 	if err := a.sched.Add("media", mediaSchedule, a.media.FetchPending); err != nil {
 		a.close()
@@ -135,9 +139,10 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// serve listens on addr, starts the scheduler and serves until ctx ends, then
-// shuts down in order: scheduler, SSE streams, HTTP server (with a deadline),
-// the bot's outbox, store. ready, if set, is called with the address actually bound.
+// serve listens on addr, starts the scheduler and the Mastodon streams and
+// serves until ctx ends, then shuts down in order: scheduler, Mastodon
+// streams, SSE streams, HTTP server (with a deadline), the bot's outbox,
+// store. ready, if set, is called with the address actually bound.
 func (a *app) serve(ctx context.Context, addr string, ready func(string)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -151,6 +156,7 @@ func (a *app) serve(ctx context.Context, addr string, ready func(string)) error 
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.sched.Start()
+	a.startStreams()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("serving", slog.String("addr", ln.Addr().String()))
@@ -168,6 +174,9 @@ func (a *app) serve(ctx context.Context, addr string, ready func(string)) error 
 	defer cancel()
 	if err := a.sched.Stop(stopCtx); err != nil {
 		a.log.Warn("scheduler stop", slog.Any("error", err))
+	}
+	if err := a.stopStreams(stopCtx); err != nil {
+		a.log.Warn("mastodon streams stop", slog.Any("error", err))
 	}
 	a.hub.Close()
 	if err := srv.Shutdown(stopCtx); err != nil {

@@ -25,6 +25,9 @@ import (
 type collectorDeps struct {
 	log *slog.Logger
 	now func() time.Time // nil: time.Now
+	// limiter is shared by every collector's client, so sources on the
+	// same host take turns; nil: each client limits only itself.
+	limiter *collectors.HostLimiter
 	// localMedia reads media that are paths on this server (the demo's
 	// embedded photos) for the media cache; nil outside the demo.
 	localMedia func(path string) ([]byte, error)
@@ -35,7 +38,7 @@ type collectorDeps struct {
 // validated by config) to the collector's options.
 func newCollector(src model.Source, deps collectorDeps) (scheduler.Collector, error) {
 	client := func() *http.Client {
-		return collectors.NewClient(collectors.ClientOptions{AllowPrivateNetwork: src.AllowPrivateNetwork})
+		return collectors.NewClient(collectors.ClientOptions{AllowPrivateNetwork: src.AllowPrivateNetwork, Limiter: deps.limiter})
 	}
 	log := deps.log
 	if log == nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/auth"
+	"github.com/cohesionalliance/campaignwall/collectors"
 	"github.com/cohesionalliance/campaignwall/config"
 	"github.com/cohesionalliance/campaignwall/model"
 	"github.com/cohesionalliance/campaignwall/scheduler"
@@ -169,13 +170,16 @@ func runCollect(ctx context.Context, args []string, env environment) error {
 	tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tKIND\tNEW\tKNOWN\tERROR")
 	failed := 0
+	deps := collectorDeps{log: log, limiter: collectors.NewHostLimiter(collectors.HostLimiterOptions{})}
 	for _, src := range cfg.Sources {
-		c, err := newCollector(src, collectorDeps{log: log})
+		c, err := newCollector(src, deps)
 		var sum scheduler.Summary
 		if err != nil {
 			sum = scheduler.Summary{Source: src.Name, Err: err}
 		} else {
-			sum = scheduler.CollectSource(ctx, st, c, src, collectTimeout, nil)
+			// As serve's "Run now" does: the status page shows this run,
+			// and a source waiting for a rate limit is not called.
+			sum = newCollection(st, c, src, deps, nil).Run(scheduler.ManualRun(ctx))
 		}
 		errText := "-"
 		if sum.Err != nil {

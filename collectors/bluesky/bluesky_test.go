@@ -185,6 +185,32 @@ func (f *fakeBsky) serve(w http.ResponseWriter, r *http.Request) {
 		n := len(f.searches)
 		f.mu.Unlock()
 		f.search(w, r.URL.Query(), n)
+	case "/xrpc/app.bsky.feed.getPosts":
+		f.mu.Lock()
+		exp, ok := f.access[bearer]
+		f.mu.Unlock()
+		if !f.anonymous && (!ok || !f.clock.Now().Before(exp)) {
+			writeJSON(w, 400, readFile(f.t, "error_expired_token.json"))
+			return
+		}
+		// get_posts.json holds the views the AppView still has; the
+		// others are left out, as for a deleted post.
+		var all struct {
+			Posts []json.RawMessage `json:"posts"`
+		}
+		json.Unmarshal(readFile(f.t, "get_posts.json"), &all)
+		found := []json.RawMessage{}
+		for _, raw := range all.Posts {
+			var v struct{ URI string }
+			json.Unmarshal(raw, &v)
+			for _, u := range r.URL.Query()["uris"] {
+				if u == v.URI {
+					found = append(found, raw)
+				}
+			}
+		}
+		body, _ := json.Marshal(map[string]any{"posts": found})
+		writeJSON(w, 200, body)
 	default:
 		f.t.Errorf("unexpected request %s %s", r.Method, r.URL)
 		http.NotFound(w, r)

@@ -69,10 +69,15 @@ type sessionResponse struct {
 	Status     string          `json:"status"`
 }
 
-// xrpcSearch runs app.bsky.feed.searchPosts. With an account, an expired
-// access token is renewed and the call repeated once.
+// xrpcSearch runs app.bsky.feed.searchPosts.
 func (c *Collector) xrpcSearch(ctx context.Context, auth *authState, params url.Values, out *searchResponse) error {
-	const method = "/xrpc/app.bsky.feed.searchPosts?"
+	return c.xrpcQuery(ctx, auth, "app.bsky.feed.searchPosts", params, out)
+}
+
+// xrpcQuery runs an XRPC query (GET) named by nsid. With an account, an
+// expired access token is renewed and the call repeated once.
+func (c *Collector) xrpcQuery(ctx context.Context, auth *authState, nsid string, params url.Values, out any) error {
+	method := "/xrpc/" + nsid + "?"
 	if auth.anonymous {
 		return c.call(ctx, http.MethodGet, auth.base+method+params.Encode(), "", nil, out)
 	}
