@@ -112,6 +112,8 @@ type Cache struct {
 	// few large photos cannot exhaust a small server) and the write, record
 	// and evict steps (so eviction never deletes a file being handed out).
 	mu sync.Mutex
+	// held counts uploads per key not yet recorded on a media row (upload.go).
+	held map[string]int
 }
 
 // New returns a cache keeping its files under dir and fetching with client,
@@ -318,6 +320,8 @@ func (c *Cache) ingest(ctx context.Context, data []byte) (string, error) {
 		return "", err
 	}
 	if err := c.st.SaveMediaFile(ctx, store.MediaFile{Key: key, Bytes: total, CreatedAt: c.opts.Now()}); err != nil {
+		// A file the store does not know of would never be evicted.
+		os.RemoveAll(final)
 		return "", err
 	}
 	return key, nil
