@@ -86,6 +86,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 		mux.Handle("POST /moderate/posts/{id}/"+string(a), form(h.auth.Require(h.decide(a))))
 	}
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
+	h.submissionRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The
