@@ -546,7 +546,7 @@ func TestRateLimit(t *testing.T) {
 	if posts, _ := e.stored(t); posts != 3 {
 		t.Errorf("%d posts stored, want 3", posts)
 	}
-	// Another client is not affected, nor is the same /64 spelled otherwise… 
+	// Another client is not affected, nor is the same /64 spelled otherwise…
 	other := good
 	other.client = "2001:db8:1:2::1"
 	if resp := e.post(t, other); resp.StatusCode != http.StatusSeeOther {
