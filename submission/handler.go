@@ -128,12 +128,13 @@ func NewHandler(st *store.Store, cache *media.Cache, log *slog.Logger, opts Opti
 }
 
 // Routes registers the form, its POST (cross-origin posts refused: the CSRF
-// protection), the thank-you page and the stylesheet.
+// protection), the thank-you page, the stylesheet and the script.
 func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /submit", auth.SecurityHeaders(http.HandlerFunc(h.formPage)))
 	mux.Handle("POST /submit", auth.SecurityHeaders(auth.CrossOrigin(http.HandlerFunc(h.submit))))
 	mux.Handle("GET /submit/thanks", auth.SecurityHeaders(http.HandlerFunc(h.thanksPage)))
-	mux.Handle("GET /static/submission/submission.css", auth.SecurityHeaders(http.HandlerFunc(serveCSS)))
+	mux.Handle("GET /static/submission/submission.css", auth.SecurityHeaders(cssAsset))
+	mux.Handle("GET /static/submission/submission.js", auth.SecurityHeaders(jsAsset))
 }
 
 // ClearExpiredEmails clears the emails of submissions older than the
@@ -153,7 +154,7 @@ func (h *Handler) limits() Limits {
 
 func (h *Handler) view() formView {
 	return formView{T: h.text, CampaignName: h.opts.CampaignName, Limits: h.limits(),
-		Retention: h.opts.EmailRetention, CSSURL: cssURL}
+		Retention: h.opts.EmailRetention, CSSURL: cssAsset.url(), JSURL: jsAsset.url()}
 }
 
 func (h *Handler) formPage(w http.ResponseWriter, r *http.Request) {
@@ -207,21 +208,36 @@ func newUUID() string {
 //go:embed static/submission.css
 var css []byte
 
-var cssETag = func() string {
-	sum := sha256.Sum256(css)
-	return hex.EncodeToString(sum[:6])
-}()
+//go:embed static/submission.js
+var js []byte
 
-// cssURL names the stylesheet by its content, so it may be cached for good.
-var cssURL = "/static/submission/submission.css?v=" + cssETag
+// asset is an embedded file named by a hash of its content, so browsers may
+// keep it for good and still get a new one after a deploy.
+type asset struct {
+	name, ctype string
+	body        []byte
+	version     string
+}
 
-func serveCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("ETag", `"`+cssETag+`"`)
-	if r.URL.Query().Get("v") == cssETag {
+func newAsset(name, ctype string, body []byte) asset {
+	sum := sha256.Sum256(body)
+	return asset{name: name, ctype: ctype, body: body, version: hex.EncodeToString(sum[:6])}
+}
+
+var (
+	cssAsset = newAsset("submission.css", "text/css; charset=utf-8", css)
+	jsAsset  = newAsset("submission.js", "text/javascript; charset=utf-8", js)
+)
+
+func (a asset) url() string { return "/static/submission/" + a.name + "?v=" + a.version }
+
+func (a asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("ETag", `"`+a.version+`"`)
+	if r.URL.Query().Get("v") == a.version {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
-	http.ServeContent(w, r, "submission.css", time.Time{}, bytes.NewReader(css))
+	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(a.body))
 }

@@ -125,17 +125,17 @@ var English = Text{
 	Failed:         "Something went wrong on our side and nothing was saved. Please try again in a moment.",
 }
 
-// sizeText writes a byte count as people read file sizes.
+// sizeText writes a byte count as people read file sizes, kept on one line.
 func sizeText(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + " GB"
+		return strconv.FormatInt(n>>30, 10) + "\u00a0GB"
 	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + " MB"
+		return strconv.FormatInt(n>>20, 10) + "\u00a0MB"
 	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + "\u00a0MB"
 	case n >= 1<<10:
-		return strconv.FormatInt(n>>10, 10) + " KB"
+		return strconv.FormatInt(n>>10, 10) + "\u00a0KB"
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
 }

@@ -13,6 +13,7 @@ type formView struct {
 	Limits          Limits
 	Retention       time.Duration
 	CSSURL          string
+	JSURL           string
 	Values          formValues
 	Errors          map[string]string // field → message
 	Problems        []problem         // the same, in the form's order, for the summary
@@ -42,6 +43,8 @@ func (v formView) invalid(name string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // accept lists the types the file picker offers. Leaving HEIC out makes
 // iPhones convert photos to JPEG on upload.

@@ -64,7 +64,7 @@ func TestBrowserSubmissionReachesTheQueue(t *testing.T) {
 	srv := startServer(t, openSubmissions)
 	addModerator(t, srv.Store, "anna", "correct horse battery")
 	photo := writeFixturePhoto(t)
-	video, err := filepath.Abs(filepath.Join("..", "..", "media", "testdata", "chrome-recorder.webm"))
+	video, err := filepath.Abs(filepath.Join("..", "..", "media", "testdata", "short.webm"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestBrowserSubmissionReachesTheQueue(t *testing.T) {
 		const img = card.querySelector('[data-testid=post-photo]');
 		const v = document.querySelector('[data-testid=queue-post][data-post-id="%d"] video');
 		if (v.preload !== 'auto') { v.preload = 'auto'; v.load(); }
-		if (!img.complete || img.naturalWidth === 0 || !(v.duration > 0)) return null;
+		if (!img.complete || img.naturalWidth === 0 || !isFinite(v.duration) || !(v.duration > 0)) return null;
 		return {author: card.querySelector('[data-testid=post-author]').textContent,
 			org: card.querySelector('[data-testid=post-handle]').textContent,
 			photoWidth: img.naturalWidth, videoLength: v.duration, videoMuted: v.muted};
@@ -145,5 +145,42 @@ func TestBrowserSubmissionReachesTheQueue(t *testing.T) {
 	}
 	if !strings.Contains(text, "Our tram line was built with cohesion funds.") {
 		t.Errorf("queue text lacks the statement: %q", text)
+	}
+}
+
+func TestBrowserTooLargeFileCaughtBeforeUpload(t *testing.T) {
+	srv := startServer(t, openSubmissions, func(c *config.Config) { c.Submissions.MaxPhotoBytes = 1000 })
+	photo := writeFixturePhoto(t)
+	if info, err := os.Stat(photo); err != nil || info.Size() <= 1000 {
+		t.Fatalf("fixture photo: %v, %v", info, err)
+	}
+	tab := browser(t)
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/submit"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=submit-form]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=media]`), []string{photo}),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=file-check]`)),
+	)
+	if err != nil {
+		t.Fatalf("choose a too large photo: %v", err)
+	}
+	type state struct {
+		Message string `json:"message"`
+		Valid   bool   `json:"valid"`
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[state](`({
+		message: document.querySelector('[data-testid=file-check]').textContent,
+		valid: document.querySelector('input[name=media]').checkValidity(),
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.Message, "This file is too large. Photos may be up to 1000 bytes") || got.Valid {
+		t.Errorf("after choosing a too large photo: %+v; want the size message and the form blocked", got)
+	}
+	if n, err := srv.Store.CountPosts(context.Background()); err != nil || len(n) != 0 {
+		t.Errorf("posts %v, %v; want none", n, err)
 	}
 }
