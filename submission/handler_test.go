@@ -689,3 +689,26 @@ func TestTidyText(t *testing.T) {
 		}
 	}
 }
+
+func TestRepeatedRefusalsAreLimitedToo(t *testing.T) {
+	e := newEnv(t, Options{RateLimit: 2, RateWindow: 10 * time.Minute})
+	bad := form{fields: goodFields(), file: []byte("%PDF-1.7 not a photo"), client: "203.0.113.9"}
+	// Four times the limit, at least ten: refused files do not use up the
+	// submissions, but a client sending them on and on is stopped.
+	for i := range 10 {
+		if resp := e.post(t, bad); resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Fatalf("attempt %d: %d, want 415", i+1, resp.StatusCode)
+		}
+	}
+	resp := e.post(t, bad)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("11th attempt: %d, want 429", resp.StatusCode)
+	}
+	want := "Too many attempts from your connection. Please wait 10 minutes and try again."
+	if got := doc(t, resp).Find(`[data-testid="problem"][data-field="form"]`).Text(); !strings.Contains(got, want) {
+		t.Errorf("message %q, want %q", got, want)
+	}
+	if posts, files := e.stored(t); posts != 0 || len(files) != 0 {
+		t.Errorf("left %d posts, files %v", posts, files)
+	}
+}
