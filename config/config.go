@@ -44,6 +44,9 @@ type Config struct {
 	Store    Store
 	Sources  []model.Source // fully resolved: Token read, Hashtags defaulted to the campaign's
 	Bot      *Bot           // the [bot] section (config/bot.go); nil when the file has none
+
+	Media       Media       // media.go
+	Submissions Submissions // submissions.go
 }
 
 // Campaign is what the wall is about.
@@ -110,6 +113,8 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		Server:   l.server(root.sub("server")),
 		Store:    l.store(root.sub("store")),
 	}
+	cfg.Media = l.media(root.sub("media"))
+	cfg.Submissions = l.submissions(root.sub("submissions"), cfg.Media)
 	byName := map[string]string{} // lower-case name → key of the source using it
 	for _, t := range root.tables("sources") {
 		src := l.source(t, cfg.Campaign)
@@ -360,6 +365,12 @@ func (c Config) String() string {
 		fmt.Fprintf(&b, " (public at %s)", c.Server.BaseURL)
 	}
 	fmt.Fprintf(&b, "\nstore %s\n", c.Store.Path)
+	fmt.Fprintf(&b, "media: disk budget %s, photos up to %s\n", formatBytes(c.Media.DiskBudget), formatBytes(c.Media.MaxBytes))
+	if s := c.Submissions; s.Enabled {
+		fmt.Fprintf(&b, "submissions at /submit: photos up to %s, videos up to %s and %d s, %d per address per %s, emails kept %s\n",
+			formatBytes(s.MaxPhotoBytes), formatBytes(s.MaxVideoBytes), s.MaxVideoSeconds, s.RateLimit,
+			formatDuration(s.RateWindow), formatDuration(s.EmailRetention))
+	}
 	for _, s := range c.Sources {
 		fmt.Fprintf(&b, "source %q: %s", s.Name, s.Kind)
 		if s.URL != "" {

@@ -14,8 +14,17 @@
 // metadata of the original (EXIF, GPS position, camera serial) survives; the
 // EXIF orientation is applied first so phone photos stand upright.
 //
-// Layout on disk: dir/<key[:2]>/<key>/<width>.jpg, where key is the hex
-// SHA-256 of the original bytes. The store keeps the key on the media row
+// Files people upload (direct submissions, upload.go) are checked more
+// strictly: photos must be JPEG, PNG or WebP with nothing after the image and
+// no markup in their metadata (imagecheck.go); videos must be MP4 or WebM
+// whose container parses completely, with nothing after it, no longer than
+// the caller allows (video.go, mp4.go, webm.go). Videos are stored as sent
+// (re-encoding needs ffmpeg) and served from /media/video/{key}.mp4|webm with
+// a fixed type, no sniffing and range requests; a generated poster in every
+// size sits under the same key, so screens show the poster like a photo.
+//
+// Layout on disk: dir/<key[:2]>/<key>/<width>.jpg (and video.mp4 or
+// video.webm for a video), where key is the hex SHA-256 of the original bytes. The store keeps the key on the media row
 // (store.SetMediaCacheKey) and each file's size (store.SaveMediaFile), which
 // bounds disk use: when DiskBudget is exceeded, files no pending or approved
 // post uses are evicted, oldest first (files of rejected or removed posts).
@@ -112,6 +121,8 @@ type Cache struct {
 	// few large photos cannot exhaust a small server) and the write, record
 	// and evict steps (so eviction never deletes a file being handed out).
 	mu sync.Mutex
+	// held counts uploads per key not yet recorded on a media row (upload.go).
+	held map[string]int
 }
 
 // New returns a cache keeping its files under dir and fetching with client,
@@ -318,6 +329,8 @@ func (c *Cache) ingest(ctx context.Context, data []byte) (string, error) {
 		return "", err
 	}
 	if err := c.st.SaveMediaFile(ctx, store.MediaFile{Key: key, Bytes: total, CreatedAt: c.opts.Now()}); err != nil {
+		// A file the store does not know of would never be evicted.
+		os.RemoveAll(final)
 		return "", err
 	}
 	return key, nil

@@ -92,6 +92,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.botRoutes(mux)
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)
+	h.submissionRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The

@@ -53,6 +53,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		v.OlderURL = queueURL(status, posts[len(posts)-1].ID)
 	}
 	v.Posts = posts
+	v.MediaStates = h.mediaStates(ctx, posts)
 	if before > 0 {
 		v.NewestURL = queueURL(status, 0)
 	}

@@ -159,7 +159,6 @@ func (h *Handler) rulesNotice(r *http.Request) string {
 	return ""
 }
 
-
 func (h *Handler) newRulePage(w http.ResponseWriter, r *http.Request) {
 	m, _ := auth.ModeratorFromContext(r.Context())
 	kind, ok := model.ParseRuleKind(r.URL.Query().Get("kind"))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/model"
+	"github.com/cohesionalliance/campaignwall/store"
 )
 
 // LoginView is what the login page shows.
@@ -30,6 +31,7 @@ type QueueView struct {
 	OlderURL     string // next page, or ""
 	NewestURL    string // first page when paging, or ""
 	Location     *time.Location
+	MediaStates  map[int64]store.MediaFetch // fetch state of photos not cached yet, by media ID (media.go)
 }
 
 // Tab links to one status's queue.
@@ -84,8 +86,13 @@ func authorDOMID(p model.Post) string { return fmt.Sprintf("post-%d-author", p.I
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
 
-// handle shows an account as people write it on its network.
+// handle shows an account as people write it on its network. A direct
+// submission has no account: its line shows the organisation the submitter
+// gave (its handle is only an ID).
 func handle(a model.Author) string {
+	if a.Network == model.NetworkSubmission {
+		return a.Bio
+	}
 	h := a.Handle
 	switch a.Network {
 	case model.NetworkMastodon, model.NetworkX, model.NetworkBluesky, model.NetworkInstagram:

@@ -241,6 +241,20 @@ CREATE INDEX posts_recheck ON posts (last_checked_at, id) WHERE status = 'approv
 `)
 		return err
 	},
+	// Direct submissions (store/submissions.go): the submitter's optional
+	// email and the consent they gave, one row per submitted post.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE submissions (
+	post_id      INTEGER PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE,
+	email        TEXT NOT NULL DEFAULT '',
+	consent_text TEXT NOT NULL,
+	consent_at   INTEGER NOT NULL
+);
+CREATE INDEX submissions_email_at ON submissions (consent_at) WHERE email != '';
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

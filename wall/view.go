@@ -71,8 +71,13 @@ func authorName(a model.Author) string {
 }
 
 // handle is the author's handle as the network writes it: @name on social
-// networks, as it is for feeds and web pages (usually a site name).
+// networks, as it is for feeds and web pages (usually a site name). A direct
+// submission's handle is only an ID: its card shows the organisation the
+// submitter gave instead, if any.
 func handle(p model.Post) string {
+	if p.Network == model.NetworkSubmission {
+		return p.Author.Bio
+	}
 	h := p.Author.Handle
 	if h == "" || strings.HasPrefix(h, "@") {
 		return h

@@ -82,12 +82,15 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 
 	// Photos live next to the database, fetched once through the guarded
 	// client (never from private addresses) and served from here.
-	a.media = media.New(st, collectors.NewClient(collectors.ClientOptions{MaxBodyBytes: 21 << 20, Timeout: 90 * time.Second, Limiter: a.limiter}),
+	maxBytes, diskBudget := mediaLimits(cfg.Media)
+	a.media = media.New(st, collectors.NewClient(collectors.ClientOptions{MaxBodyBytes: maxBytes + 1<<20, Timeout: 90 * time.Second, Limiter: a.limiter}),
 		filepath.Join(filepath.Dir(cfg.Store.Path), "media"), media.Options{
-			Sizes:    []int{480, wall.PhotoWidth},
-			Logger:   log,
-			Local:    deps.localMedia,
-			OnCached: a.mediaCached,
+			Sizes:      []int{480, wall.PhotoWidth},
+			MaxBytes:   maxBytes,
+			DiskBudget: diskBudget,
+			Logger:     log,
+			Local:      deps.localMedia,
+			OnCached:   a.mediaCached,
 		})
 
 	a.mux = http.NewServeMux()
@@ -107,6 +110,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		return nil, err
 	}
 	if err := a.addBotJobs(); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.wireSubmissions(); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -224,6 +231,9 @@ func runServe(ctx context.Context, args []string, env environment) error {
 	}
 	return a.serve(ctx, cfg.Server.Addr, func(addr string) {
 		fmt.Fprintf(env.stdout, "wall:       http://%s/\nmoderation: http://%s/moderate\n", addr, addr)
+		if cfg.Submissions.Enabled {
+			fmt.Fprintf(env.stdout, "submit:     http://%s/submit\n", addr)
+		}
 		if env.ready != nil {
 			env.ready(addr)
 		}

@@ -21,19 +21,23 @@ import (
 )
 
 // testServer runs the whole daemon on a free loopback port with a fresh
-// database and no sources, and stops it when the test ends.
+// database and no sources, and stops it when the test ends. configure, if
+// given, changes the config first (e.g. to open the submission form).
 type testServer struct {
 	URL   string
 	Store *store.Store
 }
 
-func startServer(t *testing.T) *testServer {
+func startServer(t *testing.T, configure ...func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := &config.Config{
 		Path:     "(test)",
 		Campaign: config.Campaign{Name: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"}},
 		Server:   config.Server{Addr: "127.0.0.1:0"},
 		Store:    config.Store{Path: filepath.Join(t.TempDir(), "wall.db")},
+	}
+	for _, c := range configure {
+		c(cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := newApp(ctx, cfg, newLogger(io.Discard), collectorDeps{})

@@ -60,6 +60,7 @@ func runDemo(ctx context.Context, args []string, env environment) error {
 
   wall:        http://%[1]s/
   moderation:  http://%[1]s/moderate
+  submit:      http://%[1]s/submit
   moderator:   %[2]s
   password:    %[3]s
 
@@ -82,11 +83,15 @@ func demoPhoto(path string) ([]byte, error) {
 }
 
 func demoConfig(addr, dbPath, every string) *config.Config {
+	submissions := config.DefaultSubmissions()
+	submissions.Enabled = true // the demo shows /submit too
 	return &config.Config{
-		Path:     "(demo)",
-		Campaign: config.Campaign{Name: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"}},
-		Server:   config.Server{Addr: addr},
-		Store:    config.Store{Path: dbPath},
+		Path:        "(demo)",
+		Campaign:    config.Campaign{Name: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"}},
+		Server:      config.Server{Addr: addr},
+		Store:       config.Store{Path: dbPath},
+		Media:       config.DefaultMedia(),
+		Submissions: submissions,
 		Sources: []model.Source{{
 			Name:     demo.SourceName,
 			Kind:     "demo",

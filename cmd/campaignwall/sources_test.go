@@ -145,4 +145,3 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 		return zero
 	}
 }
-
