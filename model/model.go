@@ -155,6 +155,7 @@ const (
 	ActionReject      Action = "reject"
 	ActionRetract     Action = "retract"
 	ActionRemove      Action = "remove" // deleted upstream by its author or network
+	ActionEdited      Action = "edited" // edited upstream after approval: back to moderation
 	ActionPin         Action = "pin"
 	ActionUnpin       Action = "unpin"
 	ActionHighlight   Action = "highlight"

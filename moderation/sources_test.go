@@ -350,11 +350,12 @@ func TestUpdateUpstream(t *testing.T) {
 		html        string
 		wantChanged bool
 		wantNotify  int
+		wantStatus  model.Status
 	}{
-		{"approved post edited: screens update", posts[0], "<p>edited</p>", true, 1},
-		{"the same edit again", posts[0], "<p>edited</p>", false, 0},
-		{"pending post edited: not on screens", posts[1], "<p>edited too</p>", true, 0},
-		{"never collected", model.Post{Network: model.NetworkMastodon, URI: "https://example.social/unknown"}, "<p>x</p>", false, 0},
+		{"approved post edited: off the screens, back to the queue", posts[0], "<p>edited</p>", true, 1, model.StatusPending},
+		{"the same edit again", posts[0], "<p>edited</p>", false, 0, model.StatusPending},
+		{"pending post edited: not on screens", posts[1], "<p>edited too</p>", true, 0, model.StatusPending},
+		{"never collected", model.Post{Network: model.NetworkMastodon, URI: "https://example.social/unknown"}, "<p>x</p>", false, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,8 +372,17 @@ func TestUpdateUpstream(t *testing.T) {
 			}
 			if tt.wantChanged {
 				stored, _ := s.st.PostByID(ctx, p.ID)
-				if stored.HTML != tt.html || stored.Status != old.Status {
-					t.Errorf("stored HTML %q status %s, want %q and the status kept", stored.HTML, stored.Status, tt.html)
+				if stored.HTML != tt.html || stored.Status != tt.wantStatus {
+					t.Errorf("stored HTML %q status %s, want %q and %s", stored.HTML, stored.Status, tt.html, tt.wantStatus)
+				}
+				if old.Status == model.StatusApproved {
+					ds, _ := s.st.Decisions(ctx, store.DecisionFilter{PostID: p.ID, Action: model.ActionEdited})
+					if len(ds) != 1 || ds[0].Actor != "network" {
+						t.Errorf("audit rows for the edit = %+v, want one by network", ds)
+					}
+					if got := s.notifier.got(); got[len(got)-1].Status != model.StatusPending {
+						t.Errorf("wall told status %s, want pending (off the screens)", got[len(got)-1].Status)
+					}
 				}
 			}
 		})

@@ -65,7 +65,15 @@ func (h *Handler) UpdateUpstream(ctx context.Context, edited model.Post) (bool, 
 	h.log.InfoContext(ctx, "post edited upstream", slog.Int64("post_id", p.ID), slog.String("source", p.SourceName),
 		slog.String("status", string(p.Status)))
 	if p.Status == model.StatusApproved {
+		// The new text was never moderated: the post leaves the screens and
+		// goes back to the queue, where the rules judge it again.
+		p, err = h.st.Decide(ctx, model.Decision{PostID: p.ID, Action: model.ActionEdited, Actor: "network",
+			Reason: "edited upstream after approval"})
+		if err != nil {
+			return false, fmt.Errorf("moderation: send edited post %d back to the queue: %w", edited.ID, err)
+		}
 		h.notifier.PostChanged(p)
+		h.applyRules(ctx, []model.Post{p})
 	}
 	return true, nil
 }

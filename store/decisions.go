@@ -36,9 +36,12 @@ type transition struct {
 }
 
 var transitions = map[model.Action]transition{
-	model.ActionApprove:     {from: []model.Status{model.StatusPending}, to: model.StatusApproved, recordBy: true},
-	model.ActionReject:      {from: []model.Status{model.StatusPending}, to: model.StatusRejected, recordBy: true},
-	model.ActionRetract:     {from: []model.Status{model.StatusApproved}, to: model.StatusRejected, recordBy: true},
+	model.ActionApprove: {from: []model.Status{model.StatusPending}, to: model.StatusApproved, recordBy: true},
+	model.ActionReject:  {from: []model.Status{model.StatusPending}, to: model.StatusRejected, recordBy: true},
+	model.ActionRetract: {from: []model.Status{model.StatusApproved}, to: model.StatusRejected, recordBy: true},
+	// An approved post edited upstream goes back to the queue: its new text
+	// was never moderated.
+	model.ActionEdited:      {from: []model.Status{model.StatusApproved}, to: model.StatusPending, recordBy: true},
 	model.ActionRemove:      {from: []model.Status{model.StatusPending, model.StatusApproved, model.StatusRejected}, to: model.StatusRemoved, recordBy: true},
 	model.ActionPin:         {from: []model.Status{model.StatusApproved}, setFlag: "pinned", flagVal: 1},
 	model.ActionUnpin:       {from: []model.Status{model.StatusApproved, model.StatusRejected, model.StatusRemoved}, setFlag: "pinned", flagVal: 0},

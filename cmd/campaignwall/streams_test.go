@@ -163,11 +163,13 @@ func TestStreamDeletesEditsAndNewPosts(t *testing.T) {
 	if err != nil || len(ds) == 0 || ds[0].Action != model.ActionRemove || ds[0].Actor != "network" || ds[0].Reason != "deleted upstream" {
 		t.Errorf("audit log of the deleted post = %+v, %v; want its removal by network, deleted upstream", ds, err)
 	}
-	if editedPost.RemoteID != editedID || editedPost.Status != model.StatusApproved || !strings.Contains(editedPost.Text, "Edited: the new tram line") {
-		t.Errorf("wall told about %s (%s) %q, want the edited text of approved %s", editedPost.RemoteID, editedPost.Status, editedPost.Text, editedID)
+	// An approved post edited upstream leaves the screens and goes back to
+	// the queue: its new text was never moderated.
+	if editedPost.RemoteID != editedID || editedPost.Status != model.StatusPending || !strings.Contains(editedPost.Text, "Edited: the new tram line") {
+		t.Errorf("wall told about %s (%s) %q, want edited %s back to pending", editedPost.RemoteID, editedPost.Status, editedPost.Text, editedID)
 	}
-	if stored, _ := st.PostByID(ctx, editedPost.ID); !strings.Contains(stored.HTML, "Edited: the new tram line") || stored.Status != model.StatusApproved {
-		t.Errorf("stored edit = %q (%s), want the new text, still approved", stored.HTML, stored.Status)
+	if stored, _ := st.PostByID(ctx, editedPost.ID); !strings.Contains(stored.HTML, "Edited: the new tram line") || stored.Status != model.StatusPending {
+		t.Errorf("stored edit = %q (%s), want the new text, pending moderation", stored.HTML, stored.Status)
 	}
 	newPost, err := st.PostByRemoteID(ctx, src.Name, liveID)
 	if err != nil || newPost.Status != model.StatusPending {
