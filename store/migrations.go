@@ -123,6 +123,22 @@ CREATE INDEX media_files_created ON media_files (created_at);
 `)
 		return err
 	},
+	// Wall events (package wall's hub, store/wallevents.go): every event the
+	// hub sends to screens, so event IDs go on counting across restarts and a
+	// screen that reconnects to a new process gets what it missed. post_id
+	// has no foreign key: the log outlives posts that retention deletes.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE wall_events (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	post_id INTEGER NOT NULL DEFAULT 0,
+	kind    TEXT NOT NULL,
+	data    BLOB,
+	at      INTEGER NOT NULL
+);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
