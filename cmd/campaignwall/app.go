@@ -49,7 +49,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, store: st}
-	a.hub = wall.NewHub(log, wall.HubOptions{})
+	// The hub logs its events in the store, so screens resume across restarts.
+	if a.hub, err = wall.OpenHub(ctx, st, log, wall.HubOptions{}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.auth = auth.New(st, auth.Options{Log: log, CookieSecure: strings.HasPrefix(cfg.Server.BaseURL, "https://")})
 	a.mod = moderation.NewHandler(st, a.auth, a.hub, log, moderation.Options{CampaignName: cfg.Campaign.Name})
 	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags})
