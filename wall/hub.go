@@ -240,6 +240,9 @@ func (h *Hub) LastEventID() uint64 {
 	return h.lastID
 }
 
+// HeartbeatEvery is how often streams get a ping.
+func (h *Hub) HeartbeatEvery() time.Duration { return h.opts.HeartbeatEvery }
+
 // Clients reports how many screens are connected.
 func (h *Hub) Clients() int {
 	h.mu.Lock()
