@@ -43,7 +43,7 @@
 
   var source = null;
   var lastSeen = Date.now(); // anything from the stream, even a ping
-  var lastGood = Date.now(); // the stream opened or an event was handled
+  var lastGood = Date.now(); // an event or a ping was handled
   var backoff = MIN_BACKOFF_MS;
   var retryTimer = 0;
   var errors = [];
@@ -274,8 +274,8 @@
     source = new EventSource(eventsURL + sep + 'lastEventId=' + encodeURIComponent(lastId));
     lastSeen = Date.now();
     source.onopen = function () {
+      // Not lastGood: a proxy may open streams and then pass nothing.
       lastSeen = Date.now();
-      lastGood = lastSeen;
       backoff = MIN_BACKOFF_MS;
       setStatus('live', 'Live');
     };
