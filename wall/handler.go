@@ -24,7 +24,7 @@ type Options struct {
 	CampaignName string
 	Hashtags     []string // shown in the header, "#" added where missing
 	// PageSize is how many recent posts the page shows, after the pinned ones.
-	// Default 50.
+	// Default MaxCards: a screen that reloads shows as many cards as it kept.
 	PageSize int
 	// MaxCards is how many cards a screen keeps as live posts arrive, dropping
 	// the oldest unpinned ones. Default 100.
@@ -47,11 +47,11 @@ type Handler struct {
 // NewHandler returns the wall's HTTP handler. hub is the one moderation
 // notifies; the handler serves its stream and reads its position for pages.
 func NewHandler(st *store.Store, hub *Hub, log *slog.Logger, opts Options) *Handler {
-	if opts.PageSize <= 0 {
-		opts.PageSize = 50
-	}
 	if opts.MaxCards <= 0 {
 		opts.MaxCards = 100
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = opts.MaxCards
 	}
 	if opts.NoScriptRefresh < time.Second {
 		opts.NoScriptRefresh = time.Minute
