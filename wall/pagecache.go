@@ -22,7 +22,7 @@ import (
 // ID from before its render and is served only while that is still the
 // newest, so an approval or retraction makes the next request render again.
 // Changes that never reach the hub (a decision made in another process
-// without logging its event) show up within maxAge.
+// without logging its event) show up about maxAge later.
 type pageCache struct {
 	hub    *Hub
 	maxAge time.Duration
@@ -79,11 +79,23 @@ func (c *pageCache) put(key string, p *cachedPage) {
 // page returns the page for key, rendering it with build if the cached one is
 // out of date. build gets the hub's event ID read before it runs: the page
 // starts its stream there, so a change its queries did not see is replayed.
+//
+// A page out of date because of an event waits for the new render: after a
+// retraction no request may get the old page. A page that is only old is
+// rendered again by one request while the others keep getting it, so a
+// room full of screens does not queue behind every render.
 func (c *pageCache) page(ctx context.Context, key string, build func(ctx context.Context, eventID uint64) (templ.Component, error)) (*cachedPage, error) {
-	if p := c.fresh(key); p != nil {
-		return p, nil
+	c.mu.Lock()
+	old := c.entries[key]
+	c.mu.Unlock()
+	switch {
+	case old == nil || old.eventID != c.hub.LastEventID():
+		c.renderMu.Lock()
+	case c.now().Sub(old.rendered) < c.maxAge:
+		return old, nil
+	case !c.renderMu.TryLock():
+		return old, nil // being rendered: this one is only old, not wrong
 	}
-	c.renderMu.Lock()
 	defer c.renderMu.Unlock()
 	if p := c.fresh(key); p != nil {
 		return p, nil // rendered while this request waited

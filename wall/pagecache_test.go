@@ -172,3 +172,59 @@ func TestWallPageFailureRetriesByItself(t *testing.T) {
 		t.Errorf("got %d with Refresh %q, want 500 with a Refresh header", rec.Code, rec.Header().Get("Refresh"))
 	}
 }
+
+// TestPageCacheServesOldPageDuringRender: a page that is only old (no event
+// since) is served as it is while another request renders it again; a page
+// an event made wrong never is.
+func TestPageCacheServesOldPageDuringRender(t *testing.T) {
+	st := openStore(t)
+	hub, err := OpenHub(context.Background(), st, discardLogger(), HubOptions{HeartbeatEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hub.Close)
+	c := newPageCache(hub)
+	clock := &fixedClock{now: baseTime}
+	c.now = clock.Now
+	build := func(ctx context.Context, at uint64) (templ.Component, error) {
+		return templ.Raw(fmt.Sprintf("page at %d, %s", at, clock.Now().Format(time.TimeOnly))), nil
+	}
+	first, err := c.page(context.Background(), "/?", build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(pageMaxAge)
+
+	c.renderMu.Lock() // another request is rendering
+	got := make(chan *cachedPage, 1)
+	go func() {
+		p, err := c.page(context.Background(), "/?", build)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- p
+	}()
+	select {
+	case p := <-got:
+		if string(p.body) != string(first.body) {
+			t.Errorf("got %q, want the old page %q", p.body, first.body)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("an old page waited for another request's render")
+	}
+
+	// An event: the next request must wait for the render and get it.
+	hub.PostChanged(savePost(t, st, variant("mastodon_with_photo", 1), model.StatusApproved, false))
+	go func() {
+		p, err := c.page(context.Background(), "/?", build)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- p
+	}()
+	c.renderMu.Unlock()
+	p := <-got
+	if want := fmt.Sprintf("page at %d, 09:30:05", hub.LastEventID()); string(p.body) != want {
+		t.Errorf("after an event got %q, want %q", p.body, want)
+	}
+}
