@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +174,29 @@ func TestPostsByID(t *testing.T) {
 		if !ok || p.URI != want.URI || len(p.Media) != 1 || p.Author.Handle != "anna@example.social" {
 			t.Errorf("post %d = %+v, want %s with its author and media", want.ID, p, want.URI)
 		}
+	}
+}
+
+// TestPinnedPostsQueryUsesIndex: the wall asks for pinned posts on every
+// render; without the partial index that walks every approved post.
+func TestPinnedPostsQueryUsesIndex(t *testing.T) {
+	s := openTest(t)
+	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+postSelect+` WHERE p.status = ? AND p.pinned = 1
+ORDER BY p.published_at DESC, p.id DESC LIMIT ?`, model.StatusApproved, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if got := fmt.Sprint(plan); !strings.Contains(got, "USING INDEX posts_pinned") {
+		t.Errorf("query plan %s, want it to use posts_pinned", got)
 	}
 }

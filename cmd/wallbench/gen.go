@@ -89,15 +89,15 @@ func addModerator(ctx context.Context, st *store.Store) error {
 
 // pageDB returns a copy, in dir, of a database with posts posts of which
 // approved are approved (three of them pinned), each approved one with a
-// cached photo. The original is generated once per size and schema version
+// cached photo. The original is generated once per size and schema
 // under the system's temporary directory and reused: a million posts take a
 // while to write.
 func pageDB(ctx context.Context, dir string, posts, approved int, log io.Writer) (string, error) {
-	version, err := schemaVersion(ctx, dir)
+	schema, err := schemaKey(ctx, dir)
 	if err != nil {
 		return "", err
 	}
-	cached := filepath.Join(os.TempDir(), fmt.Sprintf("campaignwall-bench-%dposts-%dapproved-schema%d.db", posts, approved, version))
+	cached := filepath.Join(os.TempDir(), fmt.Sprintf("campaignwall-bench-%dposts-%dapproved-schema-%s.db", posts, approved, schema))
 	if _, err := os.Stat(cached); err != nil {
 		start := time.Now()
 		fmt.Fprintf(log, "generating %s (once)…\n", cached)
@@ -126,13 +126,28 @@ func pageDB(ctx context.Context, dir string, posts, approved int, log io.Writer)
 	return dst, addModerator(ctx, st)
 }
 
-func schemaVersion(ctx context.Context, dir string) (int, error) {
-	st, err := store.Open(ctx, filepath.Join(dir, "schema.db"))
+// schemaKey names the current schema: a short hash of a new database's
+// schema, so a cached database from another schema is never reused.
+func schemaKey(ctx context.Context, dir string) (string, error) {
+	path := filepath.Join(dir, "schema.db")
+	st, err := store.Open(ctx, path)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	defer st.Close()
-	return st.SchemaVersion(ctx)
+	if err := st.Close(); err != nil {
+		return "", err
+	}
+	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Opaque: path}).String())
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name)`).Scan(&schema); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return hex.EncodeToString(sum[:6]), nil
 }
 
 // generate writes the database with direct SQL: one transaction, prepared
