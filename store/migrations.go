@@ -255,6 +255,25 @@ CREATE INDEX submissions_email_at ON submissions (consent_at) WHERE email != '';
 `)
 		return err
 	},
+	// The wall (package wall): the log of events the hub sends to screens
+	// (store/wallevents.go), so event IDs go on counting across restarts and
+	// a screen that reconnects to a new process gets what it missed; post_id
+	// has no foreign key, the log outlives posts that retention deletes. And
+	// an index for the few pinned posts, which otherwise cost a walk through
+	// every approved post (a quarter of a second at a million posts).
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE wall_events (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	post_id INTEGER NOT NULL DEFAULT 0,
+	kind    TEXT NOT NULL,
+	data    BLOB,
+	at      INTEGER NOT NULL
+);
+CREATE INDEX posts_pinned ON posts (status, published_at DESC, id DESC) WHERE pinned = 1;
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

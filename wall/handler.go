@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/cohesionalliance/campaignwall/model"
@@ -23,11 +24,14 @@ type Options struct {
 	CampaignName string
 	Hashtags     []string // shown in the header, "#" added where missing
 	// PageSize is how many recent posts the page shows, after the pinned ones.
-	// Default 50.
+	// Default MaxCards: a screen that reloads shows as many cards as it kept.
 	PageSize int
 	// MaxCards is how many cards a screen keeps as live posts arrive, dropping
 	// the oldest unpinned ones. Default 100.
 	MaxCards int
+	// NoScriptRefresh is how often a screen without JavaScript reloads the
+	// page to show new posts. Default 60s.
+	NoScriptRefresh time.Duration
 }
 
 // Handler serves the wall's pages, events and API.
@@ -37,21 +41,25 @@ type Handler struct {
 	log    *slog.Logger
 	opts   Options
 	assets *assets
+	pages  *pageCache
 }
 
 // NewHandler returns the wall's HTTP handler. hub is the one moderation
 // notifies; the handler serves its stream and reads its position for pages.
 func NewHandler(st *store.Store, hub *Hub, log *slog.Logger, opts Options) *Handler {
-	if opts.PageSize <= 0 {
-		opts.PageSize = 50
-	}
 	if opts.MaxCards <= 0 {
 		opts.MaxCards = 100
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = opts.MaxCards
+	}
+	if opts.NoScriptRefresh < time.Second {
+		opts.NoScriptRefresh = time.Minute
 	}
 	if opts.CampaignName == "" {
 		opts.CampaignName = "Social wall"
 	}
-	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets()}
+	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub)}
 }
 
 // Routes registers the wall's routes.
@@ -62,32 +70,27 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/wall/", h.assets.handler("/static/wall/"))
 }
 
-// wallPage renders the wall: pinned posts, then the newest approved ones.
+// wallPage serves the wall: pinned posts, then the newest approved ones.
 func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	// Read the hub's position before the store: a change made after this
-	// point has a later event ID, so the page's stream replays it even if
-	// the query below already saw it (cards are replaced, never doubled).
-	at := h.hub.LastEventID()
-	posts, err := h.wallPosts(ctx)
-	if err != nil {
-		h.log.Error("wall: load posts", slog.Any("error", err))
-		http.Error(w, "The wall is unavailable right now. It will be back shortly.", http.StatusInternalServerError)
-		return
-	}
-	v := pageView{
-		CampaignName: h.opts.CampaignName,
-		Hashtags:     h.opts.Hashtags,
-		Lang:         "en",
-		Posts:        posts,
-		LastEventID:  at,
-		EventsURL:    "/wall/events",
-		MaxCards:     h.opts.MaxCards,
-		CSSURL:       h.assets.url("wall.css"),
-		JSURL:        h.assets.url("wall.js"),
-	}
-	w.Header().Set("Cache-Control", "no-cache")
-	h.render(w, r, page(v))
+	h.servePage(w, r, func(ctx context.Context, at uint64) (templ.Component, error) {
+		posts, err := h.wallPosts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return page(pageView{
+			CampaignName:   h.opts.CampaignName,
+			Hashtags:       h.opts.Hashtags,
+			Lang:           "en",
+			Posts:          posts,
+			LastEventID:    at,
+			EventsURL:      "/wall/events",
+			MaxCards:       h.opts.MaxCards,
+			HeartbeatMS:    h.hub.HeartbeatEvery().Milliseconds(),
+			RefreshSeconds: int(h.opts.NoScriptRefresh / time.Second),
+			CSSURL:         h.assets.url("wall.css"),
+			JSURL:          h.assets.url("wall.js"),
+		}), nil
+	})
 }
 
 // wallPosts returns the pinned approved posts, then the newest approved ones
@@ -121,6 +124,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, c templ.Compone
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
 		h.log.Error("wall: render page", slog.String("path", r.URL.Path), slog.Any("error", err))
+		w.Header().Set("Refresh", "30") // a screen without JavaScript tries again by itself
 		http.Error(w, "The wall could not be shown. Please try again.", http.StatusInternalServerError)
 		return
 	}

@@ -29,7 +29,11 @@ type testWall struct {
 func newTestWall(t *testing.T, opts Options) *testWall {
 	t.Helper()
 	st := openStore(t)
-	hub := NewHub(discardLogger(), HubOptions{HeartbeatEvery: time.Hour})
+	// The hub the daemon runs: events logged in the store.
+	hub, err := OpenHub(context.Background(), st, discardLogger(), HubOptions{HeartbeatEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(hub.Close)
 	h := NewHandler(st, hub, discardLogger(), opts)
 	mux := http.NewServeMux()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/model"
+	"github.com/cohesionalliance/campaignwall/store"
 )
 
 // HubOptions tune the hub. The zero value gives sensible defaults.
@@ -27,10 +28,10 @@ type HubOptions struct {
 	// ClientBuffer is how many events may wait for one slow client before it is
 	// dropped (it reconnects and replays). Default 64.
 	ClientBuffer int
-	// WriteTimeout bounds each write to one client, so a stalled connection
-	// cannot hold its handler forever. It also replaces the server's
-	// WriteTimeout for the stream, which would otherwise cut every stream.
-	// Default 10s.
+	// WriteTimeout bounds writes to one client (each gets at least half of
+	// it), so a stalled connection cannot hold its handler forever. It also
+	// replaces the server's WriteTimeout for the stream, which would
+	// otherwise cut every stream. Default 10s.
 	WriteTimeout time.Duration
 }
 
@@ -47,6 +48,9 @@ type client struct {
 	ch chan *event
 }
 
+// storeTimeout bounds the hub's reads and writes of the store for one event.
+const storeTimeout = 10 * time.Second
+
 // Hub fans wall events out to every connected screen over Server-Sent Events.
 //
 // Each event is rendered and encoded once (PostChanged), kept in a ring for
@@ -56,24 +60,35 @@ type client struct {
 // shared ticker drives all heartbeats; a client costs its handler goroutine, a
 // small channel and the connection's buffers, no timer of its own.
 //
-// Event IDs start at the hub's start time in microseconds and count up by one,
-// so an ID from before a restart is always older than anything the new hub
-// kept, and a reconnecting screen is told to reload instead of trusting a
-// replay it cannot have.
+// A hub from OpenHub writes every event to the store's wall-event log before
+// sending it and takes its IDs from there: they go on counting across
+// restarts, and a new process starts with the newest logged events in its
+// ring, so a screen that reconnects after a restart gets exactly what it
+// missed. Post events carry the post as the store has it when they are sent
+// (after a restart: as it is then), never a stale copy, so a post approved
+// and then retracted while a screen was away ends up removed there.
 //
+// A hub from NewHub keeps events in memory only. Its IDs start at its start
+// time in microseconds, so an ID from before a restart is always older than
+// anything it kept, and the screen is told to reload.
+//
+// Either way a screen that missed more than the ring holds is told to reload.
 // Hub implements moderation.Notifier. Call Close on shutdown.
 type Hub struct {
 	log  *slog.Logger
 	opts HubOptions
+	st   *store.Store // nil: events in memory only
 
 	heartbeat *event
 
-	pubMu sync.Mutex // serializes PostChanged so events go out in call order
+	pubMu sync.Mutex // serializes PostChanged, so each event carries the post's state as of its ID
+	logMu sync.Mutex // serializes logging and sending, so events go out in ID order
 
 	mu      sync.Mutex
 	closed  bool
 	clients map[*client]struct{}
-	lastID  uint64   // ID of the newest event; the next gets lastID+1
+	lastID  uint64   // ID of the newest event; every later one is greater
+	floor   uint64   // a screen resuming from an ID below this may have missed events no longer kept
 	ring    []*event // the newest events in ID order, at most opts.Replay
 	ringPos int      // where the next event goes once the ring is full
 
@@ -82,8 +97,30 @@ type Hub struct {
 	once sync.Once
 }
 
-// NewHub starts a hub and its heartbeat. Close stops it.
+// NewHub starts a hub that keeps its events in memory only. Close stops it.
+// The daemon uses OpenHub, so that screens resume across restarts.
 func NewHub(log *slog.Logger, opts HubOptions) *Hub {
+	h := newHub(log, opts)
+	h.lastID = uint64(time.Now().UnixMicro())
+	h.floor = h.lastID
+	h.start()
+	return h
+}
+
+// OpenHub starts a hub that logs every event in st before sending it and
+// continues the event sequence st holds, with the newest logged events ready
+// for replay. Close stops it; st must stay open until then.
+func OpenHub(ctx context.Context, st *store.Store, log *slog.Logger, opts HubOptions) (*Hub, error) {
+	h := newHub(log, opts)
+	h.st = st
+	if err := h.load(ctx); err != nil {
+		return nil, err
+	}
+	h.start()
+	return h, nil
+}
+
+func newHub(log *slog.Logger, opts HubOptions) *Hub {
 	if opts.HeartbeatEvery <= 0 {
 		opts.HeartbeatEvery = 15 * time.Second
 	}
@@ -96,7 +133,7 @@ func NewHub(log *slog.Logger, opts HubOptions) *Hub {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 10 * time.Second
 	}
-	h := &Hub{
+	return &Hub{
 		log:  log,
 		opts: opts,
 		// The comment line is the classic SSE keep-alive for proxies; the ping
@@ -104,13 +141,54 @@ func NewHub(log *slog.Logger, opts HubOptions) *Hub {
 		// the page needs to see the stream is alive to detect a dead one.
 		heartbeat: &event{frame: []byte(": ping\nevent: ping\ndata: {}\n\n")},
 		clients:   make(map[*client]struct{}),
-		lastID:    uint64(time.Now().UnixMicro()),
 		ring:      make([]*event, 0, opts.Replay),
 		done:      make(chan struct{}),
 	}
+}
+
+func (h *Hub) start() {
 	h.wg.Add(1)
 	go h.beat()
-	return h
+}
+
+// load fills the ring with the newest logged events, post events rendered
+// from the posts as they are now.
+func (h *Hub) load(ctx context.Context) error {
+	evs, err := h.st.WallEvents(ctx, h.opts.Replay)
+	if err != nil {
+		return fmt.Errorf("wall: load events: %w", err)
+	}
+	if len(evs) == 0 {
+		return nil // a new log: IDs start at 1, pages at 0
+	}
+	var ids []int64
+	for _, e := range evs {
+		if e.PostID != 0 {
+			ids = append(ids, e.PostID)
+		}
+	}
+	posts, err := h.st.PostsByID(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("wall: load events: %w", err)
+	}
+	for _, e := range evs {
+		name, payload := e.Kind, e.Data
+		if e.PostID != 0 {
+			p, found := posts[e.PostID]
+			if !found {
+				p = model.Post{ID: e.PostID, Status: model.StatusRemoved} // deleted since
+			}
+			var ok bool
+			if name, payload, ok = h.postEvent(p); !ok {
+				name, payload = "remove", fmt.Appendf(nil, `{"id":%d}`, e.PostID)
+			}
+		}
+		id := uint64(e.ID)
+		h.ring = append(h.ring, &event{id: id, frame: encodeFrame(id, name, payload)})
+	}
+	h.floor = uint64(evs[0].ID) - 1
+	h.lastID = uint64(evs[len(evs)-1].ID)
+	return nil
 }
 
 // beat sends the shared heartbeat to every client until Close.
@@ -162,6 +240,9 @@ func (h *Hub) LastEventID() uint64 {
 	return h.lastID
 }
 
+// HeartbeatEvery is how often streams get a ping.
+func (h *Hub) HeartbeatEvery() time.Duration { return h.opts.HeartbeatEvery }
+
 // Clients reports how many screens are connected.
 func (h *Hub) Clients() int {
 	h.mu.Lock()
@@ -183,10 +264,36 @@ type removeData struct {
 // PostChanged tells every screen about a post's new state: an approved post is
 // added or replaced, any other status removes it. It implements
 // moderation.Notifier and never blocks on a slow screen.
+//
+// A hub with a store sends the post as the store has it now rather than p:
+// two decisions on one post announced in the opposite order (two moderators
+// at once) still leave screens with the post's final state.
 func (h *Hub) PostChanged(p model.Post) {
 	h.pubMu.Lock()
 	defer h.pubMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if h.st != nil {
+		cur, err := h.st.PostByID(ctx, p.ID)
+		switch {
+		case err == nil:
+			p = cur
+		case errors.Is(err, store.ErrNotFound):
+			p.Status = model.StatusRemoved
+		default:
+			h.log.Warn("wall: read post for screens; sending it as announced", slog.Int64("post_id", p.ID), slog.Any("error", err))
+		}
+	}
+	name, payload, ok := h.postEvent(p)
+	if !ok {
+		return
+	}
+	h.send(ctx, store.WallEvent{PostID: p.ID, Kind: name}, payload)
+}
 
+// postEvent is the event that shows p on screens as it is: its card if it is
+// approved, its removal otherwise.
+func (h *Hub) postEvent(p model.Post) (name string, payload []byte, ok bool) {
 	name, data := "remove", any(removeData{ID: p.ID})
 	if p.Status == model.StatusApproved {
 		var buf bytes.Buffer
@@ -199,30 +306,73 @@ func (h *Hub) PostChanged(p model.Post) {
 			name, data = "post", postData{ID: p.ID, HTML: buf.String()}
 		}
 	}
-	// encoding/json escapes newlines, U+2028/9 and <, so data fits on one line.
-	payload, err := json.Marshal(data)
-	if err != nil {
+	// encoding/json always escapes newlines and U+2028/9, so data fits on one
+	// line. HTML escaping (\u003c for <) is left out: the stream is no HTML
+	// context, and it made card events a third bigger for every screen.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
 		h.log.Error("wall: encode event", slog.Int64("post_id", p.ID), slog.Any("error", err))
-		return
+		return "", nil, false
 	}
-	h.publish(name, payload)
+	return name, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
 }
 
-// publish assigns the next ID, keeps the event for replay and offers it to
-// every client, dropping those whose buffer is full.
+// publish sends an event that is not about one post to every screen; payload
+// is its data, JSON on one line. It is logged like post events and replayed
+// as it was sent.
 func (h *Hub) publish(name string, payload []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	h.send(ctx, store.WallEvent{Kind: name, Data: payload}, payload)
+}
+
+// send logs the event (with a store), gives it its ID, keeps it for replay
+// and offers it to every client, dropping those whose buffer is full.
+//
+// The event is logged before any screen sees it, so every ID a screen holds
+// is one a later process knows. If logging fails, the event still goes to
+// the screens connected now (a retraction must reach them) but without an
+// ID, and it is not replayed: a screen away at that very moment keeps the
+// post's old state until its next reload. That needs the database to refuse
+// a write moments after it took the decision itself; the error is logged.
+func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte) {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	logged := true
+	if h.st != nil {
+		// Logged even after Close: a decision made while the server shuts
+		// down must still reach screens once it is back.
+		e, err := h.st.AppendWallEvent(ctx, rec)
+		if err != nil {
+			h.log.Error("wall: log event; sending it without replay", slog.Int64("post_id", rec.PostID),
+				slog.String("event", rec.Kind), slog.Any("error", err))
+			logged = false
+		}
+		rec.ID = e.ID
+	}
+
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return
 	}
-	h.lastID++
-	ev := &event{id: h.lastID, frame: encodeFrame(h.lastID, name, payload)}
-	if len(h.ring) < cap(h.ring) {
-		h.ring = append(h.ring, ev)
-	} else {
-		h.ring[h.ringPos] = ev
-		h.ringPos = (h.ringPos + 1) % len(h.ring)
+	ev := &event{frame: encodeFrame(0, rec.Kind, payload)}
+	if logged {
+		if h.st != nil {
+			h.lastID = uint64(rec.ID)
+		} else {
+			h.lastID++
+		}
+		ev = &event{id: h.lastID, frame: encodeFrame(h.lastID, rec.Kind, payload)}
+		if len(h.ring) < cap(h.ring) {
+			h.ring = append(h.ring, ev)
+		} else {
+			h.floor = max(h.floor, h.ring[h.ringPos].id)
+			h.ring[h.ringPos] = ev
+			h.ringPos = (h.ringPos + 1) % len(h.ring)
+		}
 	}
 	dropped := 0
 	for c := range h.clients {
@@ -239,11 +389,15 @@ func (h *Hub) publish(name string, payload []byte) {
 	}
 }
 
+// encodeFrame encodes one SSE frame; id 0 leaves the id line out.
 func encodeFrame(id uint64, name string, payload []byte) []byte {
 	b := make([]byte, 0, len(payload)+len(name)+40)
-	b = append(b, "id: "...)
-	b = strconv.AppendUint(b, id, 10)
-	b = append(b, "\nevent: "...)
+	if id != 0 {
+		b = append(b, "id: "...)
+		b = strconv.AppendUint(b, id, 10)
+		b = append(b, '\n')
+	}
+	b = append(b, "event: "...)
 	b = append(b, name...)
 	b = append(b, "\ndata: "...)
 	b = append(b, payload...)
@@ -252,10 +406,11 @@ func encodeFrame(id uint64, name string, payload []byte) []byte {
 
 // subscribe registers a client and returns what it must be sent first. With
 // resume false the client starts at the current event. Otherwise it gets the
-// events after lastID, or reload when they are no longer all in the ring (or
-// lastID is not one this hub gave out). The snapshot and the registration
-// happen under one lock, so nothing is missed or sent twice between them.
-// at is the newest event ID at that moment; ok is false when the hub is closed.
+// events after lastID, or reload when they are not all in the ring any more
+// (or lastID is not one this hub or its log gave out). The snapshot and the
+// registration happen under one lock, so nothing is missed or sent twice
+// between them. at is the newest event ID at that moment; ok is false when
+// the hub is closed.
 func (h *Hub) subscribe(lastID uint64, resume bool) (c *client, replay []*event, reload bool, at uint64, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -263,14 +418,20 @@ func (h *Hub) subscribe(lastID uint64, resume bool) (c *client, replay []*event,
 		return nil, nil, false, 0, false
 	}
 	switch {
-	case !resume || lastID == h.lastID:
-	case lastID > h.lastID || h.lastID-lastID > uint64(len(h.ring)):
+	case !resume:
+	case lastID > h.lastID || lastID < h.floor:
 		reload = true
 	default:
-		missed := int(h.lastID - lastID)
-		replay = make([]*event, 0, missed)
-		for i := len(h.ring) - missed; i < len(h.ring); i++ {
-			replay = append(replay, h.ring[(h.ringPos+i)%len(h.ring)])
+		n := len(h.ring)
+		first := n // the oldest-first position of the first event after lastID
+		for first > 0 && h.ring[(h.ringPos+first-1)%n].id > lastID {
+			first--
+		}
+		if first < n {
+			replay = make([]*event, 0, n-first)
+			for i := first; i < n; i++ {
+				replay = append(replay, h.ring[(h.ringPos+i)%n])
+			}
 		}
 	}
 	c = &client{ch: make(chan *event, h.opts.ClientBuffer)}
@@ -336,7 +497,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.unsubscribe(c)
 
-	rc := http.NewResponseController(w)
+	out := &stream{rc: http.NewResponseController(w), w: w, timeout: h.opts.WriteTimeout}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hdr.Set("Cache-Control", "no-cache, no-store")
@@ -359,7 +520,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, ev := range replay {
 		frames = append(frames, ev.frame)
 	}
-	if err := h.write(rc, w, frames...); err != nil {
+	if err := out.write(frames...); err != nil {
 		if errors.Is(err, http.ErrNotSupported) {
 			h.log.Error("wall: event stream cannot be flushed through this server's middleware", slog.Any("error", err))
 		}
@@ -384,7 +545,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 				frames = append(frames, ev.frame)
 			}
-			if err := h.write(rc, w, frames...); err != nil {
+			if err := out.write(frames...); err != nil {
 				h.log.Debug("wall: stream ended", slog.Any("error", err))
 				return
 			}
@@ -392,17 +553,32 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// write sends frames, each within the hub's write timeout, and flushes once.
-func (h *Hub) write(rc *http.ResponseController, w http.ResponseWriter, frames ...[]byte) error {
-	for _, f := range frames {
+// stream writes one client's frames, each within the hub's write timeout.
+// The deadline is moved only once half of it has passed: setting it costs as
+// much as a tenth of a small write, and with ten thousand screens each event
+// would pay that ten thousand times. Every write still gets at least half
+// the timeout.
+type stream struct {
+	rc       *http.ResponseController
+	w        http.ResponseWriter
+	timeout  time.Duration
+	deadline time.Time
+}
+
+// write sends frames and flushes them once.
+func (s *stream) write(frames ...[]byte) error {
+	if now := time.Now(); s.deadline.Sub(now) < s.timeout/2 {
 		// Not every ResponseWriter can set deadlines (some middleware); the
 		// stream still works there, only without the stall guard.
-		if err := rc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		if err := s.rc.SetWriteDeadline(now.Add(s.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			return err
 		}
-		if _, err := w.Write(f); err != nil {
+		s.deadline = now.Add(s.timeout)
+	}
+	for _, f := range frames {
+		if _, err := s.w.Write(f); err != nil {
 			return err
 		}
 	}
-	return rc.Flush()
+	return s.rc.Flush()
 }

@@ -232,6 +232,9 @@ func TestHubEventDataIsOneLine(t *testing.T) {
 	if strings.Contains(f.Data, "\n") {
 		t.Fatalf("data spans several lines: %q", f.Data)
 	}
+	if !strings.Contains(f.Data, `<p>line one</p>\n<p>line two\r\nand\u2028three</p>`) {
+		t.Errorf("data = %q, want the HTML as it is, newlines and U+2028 escaped", f.Data)
+	}
 	if got := decode[postData](t, f); !strings.Contains(got.HTML, "<p>line one</p>\n<p>line two\r\nand\u2028three</p>") {
 		t.Errorf("html = %q, want the post's HTML intact", got.HTML)
 	}

@@ -20,8 +20,13 @@ type pageView struct {
 	LastEventID  uint64
 	EventsURL    string
 	MaxCards     int
-	CSSURL       string
-	JSURL        string
+	// HeartbeatMS is how often the stream pings; wall.js takes a silence
+	// of a few pings as a dead stream.
+	HeartbeatMS int64
+	// RefreshSeconds is how often the page reloads itself without JavaScript.
+	RefreshSeconds int
+	CSSURL         string
+	JSURL          string
 }
 
 // networkLabels name networks as people know them.

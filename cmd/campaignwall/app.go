@@ -62,7 +62,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		a.limiter = collectors.NewHostLimiter(collectors.HostLimiterOptions{})
 	}
 	deps.limiter = a.limiter
-	a.hub = wall.NewHub(log, wall.HubOptions{})
+	// The hub logs its events in the store, so screens resume across restarts.
+	if a.hub, err = wall.OpenHub(ctx, st, log, wall.HubOptions{}); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.auth = auth.New(st, auth.Options{Log: log, CookieSecure: strings.HasPrefix(cfg.Server.BaseURL, "https://")})
 	a.sched = scheduler.New(st, log)
 	if a.bot, err = newBot(st, cfg.Bot, log); err != nil {

@@ -3,6 +3,14 @@
 // moderators decide, keeps the connection alive on flaky venue networks and
 // shows times as "5 minutes ago". Card HTML comes from the server, rendered by
 // the same component as the page, with post text sanitized on collection.
+//
+// A screen runs for days with nobody watching it, so the script looks after
+// itself: it resumes its stream where it left off (across server restarts
+// too: event IDs are durable), treats a silent stream as dead and reconnects,
+// reloads the page when the server says it missed too much, when nothing good
+// has happened for a long time, or when the script keeps failing; and it only
+// reloads once the server answers, so a screen never ends up on the browser's
+// error page.
 (function () {
   'use strict';
 
@@ -11,9 +19,21 @@
     return;
   }
 
-  var STALE_MS = 45000; // the server pings every 15s; three missed means dead
+  // The server tells the page how often it pings; three missed pings mean a
+  // dead stream, twenty (five minutes by default) a page to reload.
+  var HEARTBEAT_MS = parseInt(wall.getAttribute('data-heartbeat-ms'), 10) || 15000;
+  var STALE_MS = 3 * HEARTBEAT_MS;
+  var WATCHDOG_MS = 20 * HEARTBEAT_MS;
+  var CHECK_MS = Math.min(5000, HEARTBEAT_MS);
   var MIN_BACKOFF_MS = 1000;
-  var MAX_BACKOFF_MS = 60000;
+  var MAX_BACKOFF_MS = 30000;
+  var MAX_ERRORS = 5; // script errors within ERROR_WINDOW_MS that reload the page
+  var ERROR_WINDOW_MS = 10 * 60000;
+  var RELOAD_SPREAD_MS = 5000;
+  // A page that reloaded itself a moment ago and is in trouble again waits
+  // this long before the next reload, so a broken page cannot hammer the
+  // server from every screen.
+  var RELOAD_PAUSE_MS = 5 * 60000;
 
   var eventsURL = wall.getAttribute('data-events-url') || '/wall/events';
   var lastId = wall.getAttribute('data-last-event-id') || '';
@@ -22,9 +42,12 @@
   var emptyEl = document.getElementById('wall-empty');
 
   var source = null;
-  var lastSeen = Date.now();
+  var lastSeen = Date.now(); // anything from the stream, even a ping
+  var lastGood = Date.now(); // an event or a ping was handled
   var backoff = MIN_BACKOFF_MS;
   var retryTimer = 0;
+  var errors = [];
+  var reloading = false;
 
   function setStatus(state, text) {
     if (!statusEl) {
@@ -163,33 +186,95 @@
       if (e.lastEventId) {
         lastId = e.lastEventId;
       }
-      var data;
       try {
-        data = JSON.parse(e.data);
+        handle(JSON.parse(e.data));
+        lastGood = Date.now();
       } catch (err) {
-        return;
+        noteError(err);
       }
-      handle(data);
     };
   }
 
-  function reload() {
+  // reloadedAt is when this tab last reloaded itself, 0 if unknown.
+  function reloadedAt() {
+    try {
+      return Number(window.sessionStorage.getItem('wall-reloaded-at')) || 0;
+    } catch (err) {
+      return 0;
+    }
+  }
+
+  // reload reloads the page once the server answers with it. A screen that
+  // reloaded into a refused connection would stay on the browser's error
+  // page for the rest of the day. trouble marks reloads the page decided on
+  // itself (errors, the watchdog): those wait if the last was recent.
+  function reload(delay, trouble) {
+    if (reloading) {
+      return;
+    }
+    reloading = true;
     if (source) {
       source.close();
     }
-    // Spread the reloads of many screens over a few seconds.
-    window.setTimeout(function () { window.location.reload(); }, Math.random() * 5000);
+    window.clearTimeout(retryTimer);
+    setStatus('reconnecting', 'Reconnecting…');
+    var pause = 0;
+    if (trouble && Date.now() - reloadedAt() < RELOAD_PAUSE_MS) {
+      pause = RELOAD_PAUSE_MS;
+    }
+    var wait = MIN_BACKOFF_MS;
+    function attempt() {
+      var retry = function () {
+        wait = Math.min(wait * 2, MAX_BACKOFF_MS);
+        window.setTimeout(attempt, wait / 2 + Math.random() * wait / 2);
+      };
+      if (!window.fetch) {
+        window.location.reload();
+        return;
+      }
+      window.fetch(window.location.href, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin' }).then(function (r) {
+        if (!r.ok) {
+          retry();
+          return;
+        }
+        try {
+          window.sessionStorage.setItem('wall-reloaded-at', String(Date.now()));
+        } catch (err) { /* storage disabled: no pause next time */ }
+        window.location.reload();
+      }, retry);
+    }
+    window.setTimeout(attempt, pause + delay);
   }
+
+  // noteError counts script errors; a page that keeps failing reloads.
+  function noteError() {
+    var now = Date.now();
+    errors.push(now);
+    while (errors.length && now - errors[0] > ERROR_WINDOW_MS) {
+      errors.shift();
+    }
+    if (errors.length >= MAX_ERRORS) {
+      reload(Math.random() * RELOAD_SPREAD_MS, true);
+    }
+  }
+  window.addEventListener('error', noteError);
+  window.addEventListener('unhandledrejection', noteError);
 
   function connect() {
     retryTimer = 0;
+    if (reloading) {
+      return;
+    }
     if (source) {
       source.close();
     }
     var sep = eventsURL.indexOf('?') < 0 ? '?' : '&';
+    // The browser sends Last-Event-ID by itself when it reconnects on its
+    // own; a new EventSource (after a refused connection) needs the query.
     source = new EventSource(eventsURL + sep + 'lastEventId=' + encodeURIComponent(lastId));
     lastSeen = Date.now();
     source.onopen = function () {
+      // Not lastGood: a proxy may open streams and then pass nothing.
       lastSeen = Date.now();
       backoff = MIN_BACKOFF_MS;
       setStatus('live', 'Live');
@@ -204,12 +289,13 @@
     };
     source.addEventListener('post', onEvent(upsert));
     source.addEventListener('remove', onEvent(remove));
-    source.addEventListener('reload', onEvent(reload));
+    // Spread the reloads of many screens over a few seconds.
+    source.addEventListener('reload', onEvent(function () { reload(Math.random() * RELOAD_SPREAD_MS, false); }));
     source.addEventListener('ping', onEvent(function () {}));
   }
 
   function scheduleReconnect() {
-    if (retryTimer) {
+    if (retryTimer || reloading) {
       return;
     }
     if (source) {
@@ -221,13 +307,18 @@
   }
 
   // A connection can die without an error (a venue proxy keeping it open but
-  // passing nothing). Heartbeats every 15s make silence mean a dead stream.
+  // passing nothing); pings make silence mean a dead stream. A page where
+  // nothing good has happened for much longer is stuck in a way a reconnect
+  // does not fix, and starts over.
   window.setInterval(function () {
-    if (!retryTimer && Date.now() - lastSeen > STALE_MS) {
+    var now = Date.now();
+    if (now - lastGood > WATCHDOG_MS) {
+      reload(0, true);
+    } else if (!retryTimer && now - lastSeen > STALE_MS) {
       setStatus('reconnecting', 'Reconnecting…');
       scheduleReconnect();
     }
-  }, 5000);
+  }, CHECK_MS);
 
   window.setInterval(function () { showRelativeTimes(wall); }, 30000);
 
