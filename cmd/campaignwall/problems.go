@@ -49,6 +49,7 @@ func (e explainer) explain(err error, waitUntil time.Time) string {
 		typ     *json.UnmarshalTypeError
 		timeout interface{ Timeout() bool }
 		opErr   *net.OpError
+		usage   *facebook.UsageError
 	)
 	isHTTP := errors.As(err, &he)
 	status := 0
@@ -56,6 +57,9 @@ func (e explainer) explain(err error, waitUntil time.Time) string {
 		status = he.StatusCode
 	}
 	switch {
+	case errors.As(err, &usage) && !waitUntil.IsZero():
+		return fmt.Sprintf("Meta reports %.0f%% of the Graph API's limit used (%s): no calls until %s, so the app is not blocked.",
+			usage.Percent, usage.Header, e.clock(waitUntil))
 	case errors.As(err, &rd) && rd.RetryDelay() > 0, status == http.StatusTooManyRequests, errors.Is(err, facebook.ErrRateLimited):
 		if waitUntil.IsZero() {
 			return "Rate limited by the network: trying again on schedule."

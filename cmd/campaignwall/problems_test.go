@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cohesionalliance/campaignwall/collectors"
+	"github.com/cohesionalliance/campaignwall/collectors/facebook"
 	"github.com/cohesionalliance/campaignwall/collectors/instagram"
 	"github.com/cohesionalliance/campaignwall/collectors/mastodon"
 	"github.com/cohesionalliance/campaignwall/collectors/webpage"
@@ -88,6 +89,22 @@ func TestExplainInPlainWords(t *testing.T) {
 			},
 			waitUntil: problemsNow.Add(5 * time.Minute),
 			want:      "Rate limited by the network until 14:05 UTC.",
+		},
+		{
+			name: "graph API usage near the limit",
+			err: func(t *testing.T) error {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+					w.Header().Set("X-App-Usage", `{"call_count":97,"total_time":12,"total_cputime":9}`)
+					w.Write([]byte(`{"data": []}`))
+				}))
+				t.Cleanup(srv.Close)
+				c := facebook.New(loopbackClient(), facebook.Options{PageID: "104958162837", Now: func() time.Time { return problemsNow }})
+				_, _, err := c.Collect(context.Background(), model.Source{Name: "fb", Kind: "facebook_page", URL: srv.URL, Token: "t", Hashtags: []string{"CohesionAlliance"}}, "")
+				return err
+			},
+			waitUntil: problemsNow.Add(15 * time.Minute),
+			want:      "Meta reports 97% of the Graph API's limit used (X-App-Usage): no calls until 14:15 UTC, so the app is not blocked.",
 		},
 		{
 			name: "private address refused",

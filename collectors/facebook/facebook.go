@@ -176,14 +176,16 @@ func (c *Collector) Collect(ctx context.Context, src model.Source, cursor string
 	if !done {
 		c.opts.Logger.WarnContext(ctx, "facebook page has more new posts than max_pages reads; the rest waits for the next run",
 			slog.String("page_id", c.opts.PageID), slog.Int("max_pages", c.opts.MaxPages))
-		return posts, "", nil
+		return posts, "", g.Saturated()
 	}
 	cur.Newest = newest
 	out := cur.String()
 	if out == cursor {
 		out = ""
 	}
-	return posts, out, nil
+	// Usage near Meta's limit does not spoil what was read: the posts and
+	// cursor stand, and the error makes the source wait.
+	return posts, out, g.Saturated()
 }
 
 // postsPage is a page of GET /{page-id}/posts, as documented at

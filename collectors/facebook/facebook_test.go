@@ -386,3 +386,65 @@ func TestBadConfigurationFailsClearly(t *testing.T) {
 		})
 	}
 }
+
+// Usage headers follow https://developers.facebook.com/docs/graph-api/overview/rate-limiting/:
+// percentages of the limit, on ordinary 200 answers.
+func TestUsageNearTheLimitStopsCalling(t *testing.T) {
+	start := Cursor{Newest: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)}.String()
+	for _, tc := range []struct {
+		name      string
+		header    string
+		value     string
+		onCall    int // the response that carries the header
+		wantCalls int
+		wantWait  time.Duration
+		wantPosts []string
+		wantNext  bool // the cursor moves: every page was read
+	}{
+		{"app usage on the first page", "X-App-Usage", `{"call_count":96,"total_time":20,"total_cputime":20}`,
+			1, 1, usagePause, []string{postAlbum, postShare, postVideo}, false},
+		{"page usage on the last page", "X-Page-Usage", `{"call_count":10,"total_time":97,"total_cputime":12}`,
+			2, 2, usagePause, []string{postAlbum, postShare, postVideo, postPlen}, true},
+		{"business use case says when", "X-Business-Use-Case-Usage",
+			`{"` + pageID + `":[{"type":"pages","call_count":99,"total_cputime":3,"total_time":4,"estimated_time_to_regain_access":42}]}`,
+			1, 1, 42 * time.Minute, []string{postAlbum, postShare, postVideo}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakePage(t, func(f *fakePage, w http.ResponseWriter, q url.Values, n int) {
+				if n == tc.onCall {
+					w.Header().Set(tc.header, tc.value)
+				}
+				twoPages(f, w, q, n)
+			})
+			posts, next, err := newCollector(nil, Options{}).Collect(context.Background(), source(f), start)
+			var ue *UsageError
+			if !errors.As(err, &ue) || !errors.Is(err, ErrRateLimited) {
+				t.Fatalf("err = %v, want a *UsageError matching ErrRateLimited", err)
+			}
+			if ue.Header != tc.header || ue.RetryDelay() != tc.wantWait {
+				t.Errorf("usage error %+v, want header %s and wait %s", ue, tc.header, tc.wantWait)
+			}
+			if got := len(f.requests()); got != tc.wantCalls {
+				t.Errorf("%d requests, want %d: no call after usage reached %d%%", got, tc.wantCalls, UsageCeiling)
+			}
+			if !same(uris(posts), tc.wantPosts) {
+				t.Errorf("posts %v, want %v (what was read before stopping)", uris(posts), tc.wantPosts)
+			}
+			if (next != "") != tc.wantNext {
+				t.Errorf("next cursor %q, want moved=%v", next, tc.wantNext)
+			}
+		})
+	}
+
+	t.Run("usage below the ceiling changes nothing", func(t *testing.T) {
+		f := newFakePage(t, func(f *fakePage, w http.ResponseWriter, q url.Values, n int) {
+			w.Header().Set("X-App-Usage", `{"call_count":94,"total_time":3,"total_cputime":3}`)
+			w.Header().Set("X-Page-Usage", `not json`)
+			twoPages(f, w, q, n)
+		})
+		posts, _, err := newCollector(nil, Options{}).Collect(context.Background(), source(f), start)
+		if err != nil || len(posts) != 4 || len(f.requests()) != 2 {
+			t.Errorf("err %v, %d posts, %d requests; want nil, 4, 2", err, len(posts), len(f.requests()))
+		}
+	})
+}

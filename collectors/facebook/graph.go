@@ -77,15 +77,60 @@ func (e *GraphError) Is(target error) bool {
 // RateLimited reports whether the error is one of the Graph API's rate limits.
 func (e *GraphError) RateLimited() bool { return slices.Contains(rateLimitCodes, e.Code) }
 
+// UsageCeiling is the share of a Graph API rate limit, in percent, at which
+// campaignwall stops calling: Meta throttles at 100% and then refuses every
+// call of the app (or page, or business use case) for up to an hour, so the
+// rest of a run, and the next runs, wait instead.
+const UsageCeiling = 95
+
+// usagePause is how long a source waits once a usage header reached
+// UsageCeiling without saying when access comes back (X-App-Usage and
+// X-Page-Usage count over a rolling hour; a quarter of it lets usage fall).
+const usagePause = 15 * time.Minute
+
+// UsageError says a Graph API response reported usage at or above
+// UsageCeiling. It matches ErrRateLimited and carries the wait
+// (RetryDelay), so the scheduler pauses the source like a rate limit.
+type UsageError struct {
+	Header  string  // X-App-Usage, X-Page-Usage or X-Business-Use-Case-Usage
+	Percent float64 // the highest of call_count, total_time, total_cputime
+	Wait    time.Duration
+}
+
+func (e *UsageError) Error() string {
+	return fmt.Sprintf("graph API usage at %.0f%% of its limit (%s): no more calls for %s",
+		e.Percent, e.Header, e.Wait.Round(time.Minute))
+}
+
+// RetryDelay is how long to wait before calling again.
+func (e *UsageError) RetryDelay() time.Duration { return e.Wait }
+
+// Is matches ErrRateLimited.
+func (e *UsageError) Is(target error) bool { return target == ErrRateLimited }
+
 // Graph is the small Graph API client the Facebook and Instagram collectors
 // share. The token travels in the Authorization header, never in a URL that
-// could end up in a log or an error.
+// could end up in a log or an error. One Graph serves one run: once a
+// response reports usage near the limit, its later calls return that
+// *UsageError without being sent (see Saturated).
 type Graph struct {
 	Client  *http.Client
 	Base    string // e.g. DefaultBaseURL
 	Token   string
 	Timeout time.Duration
 	Now     func() time.Time
+
+	saturated *UsageError
+}
+
+// Saturated returns the *UsageError of a response that reported usage at or
+// above UsageCeiling, or nil. A run that finished its pages anyway returns
+// it with its posts, so the source's next runs wait too.
+func (g *Graph) Saturated() error {
+	if g.saturated == nil {
+		return nil
+	}
+	return g.saturated
 }
 
 // Get fetches path (relative to Base, e.g. "/ig_hashtag_search") with params
@@ -120,6 +165,9 @@ func (g *Graph) GetNext(ctx context.Context, next string, out any) error {
 }
 
 func (g *Graph) get(ctx context.Context, u string, out any) error {
+	if g.saturated != nil {
+		return g.saturated
+	}
 	timeout := g.Timeout
 	if timeout <= 0 {
 		timeout = 20 * time.Second
@@ -171,7 +219,56 @@ func (g *Graph) get(ctx context.Context, u string, out any) error {
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("malformed response from %s: %w", stripQuery(u), err)
 	}
+	g.saturated = usageNearLimit(resp.Header)
 	return nil
+}
+
+// usageNearLimit reads the usage headers a Graph API answer may carry and
+// returns a *UsageError when one of them is at or above UsageCeiling:
+//
+//	X-App-Usage:  {"call_count": 28, "total_time": 25, "total_cputime": 25}
+//	X-Page-Usage: the same shape, for calls made with a page token
+//	X-Business-Use-Case-Usage: {"<id>": [{"type": "pages", "call_count": 96, …, "estimated_time_to_regain_access": 0}]}
+//
+// Values are percentages of the limit. A header that does not parse is
+// ignored: it only ever makes campaignwall more careful, never less.
+func usageNearLimit(h http.Header) *UsageError {
+	type usage struct {
+		CallCount    float64 `json:"call_count"`
+		TotalTime    float64 `json:"total_time"`
+		TotalCPUTime float64 `json:"total_cputime"`
+	}
+	var worst *UsageError
+	consider := func(header string, u usage, wait time.Duration) {
+		p := max(u.CallCount, u.TotalTime, u.TotalCPUTime)
+		if p < UsageCeiling || (worst != nil && worst.Percent >= p) {
+			return
+		}
+		if wait <= 0 {
+			wait = usagePause
+		}
+		worst = &UsageError{Header: header, Percent: p, Wait: wait}
+	}
+	for _, header := range []string{"X-App-Usage", "X-Page-Usage"} {
+		var u usage
+		if raw := h.Get(header); raw != "" && json.Unmarshal([]byte(raw), &u) == nil {
+			consider(header, u, 0)
+		}
+	}
+	if raw := h.Get("X-Business-Use-Case-Usage"); raw != "" {
+		var buc map[string][]struct {
+			usage
+			Minutes float64 `json:"estimated_time_to_regain_access"`
+		}
+		if json.Unmarshal([]byte(raw), &buc) == nil {
+			for _, entries := range buc {
+				for _, e := range entries {
+					consider("X-Business-Use-Case-Usage", e.usage, time.Duration(e.Minutes*float64(time.Minute)))
+				}
+			}
+		}
+	}
+	return worst
 }
 
 // usageWait reads the longest estimated_time_to_regain_access (minutes) of

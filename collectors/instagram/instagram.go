@@ -212,6 +212,9 @@ func (c *Collector) Collect(ctx context.Context, src model.Source, cursor string
 	}
 
 	var errs []error
+	if failure == nil {
+		failure = g.Saturated() // the hashtags read stand; later runs wait
+	}
 	if failure != nil {
 		errs = append(errs, failure)
 	}
