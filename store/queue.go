@@ -1,0 +1,347 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/cohesionalliance/campaignwall/model"
+)
+
+// ErrSearch is returned for a search that cannot run: one with no letter or
+// digit to look for, or that the full-text index refused anyway.
+var ErrSearch = errors.New("search has nothing to look for")
+
+// Photo filters posts by whether they carry a photo.
+type Photo string
+
+const (
+	PhotoAny     Photo = ""
+	PhotoWith    Photo = "with"
+	PhotoWithout Photo = "without"
+)
+
+// QueueFilter selects posts for the moderation queue. Zero fields do not
+// filter; the filters combine (AND).
+type QueueFilter struct {
+	Status   model.Status
+	Network  model.Network
+	Source   string
+	Category string
+	Language string
+	Photo    Photo
+	Search   string    // words as a moderator typed them; see SearchQuery
+	From, To time.Time // published at or after From, and before To
+}
+
+// Searching reports whether the filter has a text search, which orders
+// posts by ID (newest collected first) instead of by publication time.
+func (f QueueFilter) Searching() bool { return strings.TrimSpace(f.Search) != "" }
+
+// SearchQuery turns what a moderator typed into an FTS5 query that matches
+// every word, each taken literally: quotes, stars, parentheses, NEAR, AND,
+// OR and NOT mean nothing special, so no input is an FTS syntax error. A word
+// ending in * is a prefix ("cohes*"). It returns "" when nothing in s is a
+// letter or digit.
+func SearchQuery(s string) string {
+	var terms []string
+	for _, w := range strings.Fields(s) {
+		prefix := strings.HasSuffix(w, "*")
+		w = strings.TrimRight(w, "*")
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+			continue
+		}
+		w = greekFolder.Replace(w) // as the index holds Greek
+
+		t := `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+		if prefix {
+			t += "*"
+		}
+		terms = append(terms, t)
+	}
+	return strings.Join(terms, " ")
+}
+
+// where returns the filter's conditions on posts p but the search; with
+// skipFacets, only the dates (the facets are counted in Go).
+func (f QueueFilter) where(skipFacets bool) ([]string, []any) {
+	var where []string
+	var args []any
+	eq := func(col string, v string) {
+		if v != "" {
+			where = append(where, "p."+col+" = ?")
+			args = append(args, v)
+		}
+	}
+	if !skipFacets {
+		eq("status", string(f.Status))
+		eq("network", string(f.Network))
+		eq("source_name", f.Source)
+		eq("category", f.Category)
+		eq("language", f.Language)
+		switch f.Photo {
+		case PhotoWith:
+			where = append(where, "p.has_photo = 1")
+		case PhotoWithout:
+			where = append(where, "p.has_photo = 0")
+		}
+	}
+	if !f.From.IsZero() {
+		where = append(where, "p.published_at >= ?")
+		args = append(args, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "p.published_at < ?")
+		args = append(args, ms(f.To))
+	}
+	return where, args
+}
+
+// QueuePosts returns one page of the posts the filter selects, with their
+// authors and media: newest published first, or, when searching, newest
+// collected first (the full-text index walks post IDs in order, so a
+// search for a common word stops after a page instead of sorting every
+// match). before is the last post of the previous page, or 0.
+// A search with nothing to look for returns ErrSearch.
+func (s *Store) QueuePosts(ctx context.Context, f QueueFilter, before int64, limit int) ([]model.Post, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	where, args := f.where(false)
+	q := postSelect
+	if f.Searching() {
+		match := SearchQuery(f.Search)
+		if match == "" {
+			return nil, ErrSearch
+		}
+		// CROSS JOIN keeps the index outermost, walking IDs newest first.
+		q = strings.Replace(q, "FROM posts p", "FROM posts_fts CROSS JOIN posts p ON p.id = posts_fts.rowid", 1)
+		where = append([]string{"posts_fts MATCH ?"}, where...)
+		args = append([]any{match}, args...)
+		if before > 0 {
+			where = append(where, "posts_fts.rowid < ?")
+			args = append(args, before)
+		}
+		q += " WHERE " + strings.Join(where, " AND ") + " ORDER BY posts_fts.rowid DESC LIMIT ?"
+	} else {
+		if before > 0 {
+			where = append(where, "(p.published_at, p.id) < (SELECT published_at, id FROM posts WHERE id = ?)")
+			args = append(args, before)
+		}
+		if len(where) > 0 {
+			q += " WHERE " + strings.Join(where, " AND ")
+		}
+		q += " ORDER BY p.published_at DESC, p.id DESC LIMIT ?"
+	}
+	args = append(args, limit)
+	posts, err := s.queryPosts(ctx, q, args...)
+	if err != nil && isFTSError(err) {
+		return nil, fmt.Errorf("%w: %w", ErrSearch, err)
+	}
+	return posts, err
+}
+
+// QueueIDs returns the IDs of up to limit posts the filter selects, in the
+// order QueuePosts lists them: what a bulk action on a filter acts on.
+func (s *Store) QueueIDs(ctx context.Context, f QueueFilter, limit int) ([]int64, error) {
+	where, args := f.where(false)
+	var q string
+	if f.Searching() {
+		match := SearchQuery(f.Search)
+		if match == "" {
+			return nil, ErrSearch
+		}
+		where = append([]string{"posts_fts MATCH ?"}, where...)
+		args = append([]any{match}, args...)
+		q = "SELECT p.id FROM posts_fts CROSS JOIN posts p ON p.id = posts_fts.rowid WHERE " + strings.Join(where, " AND ") + " ORDER BY posts_fts.rowid DESC"
+	} else {
+		q = "SELECT p.id FROM posts p"
+		if len(where) > 0 {
+			q += " WHERE " + strings.Join(where, " AND ")
+		}
+		q += " ORDER BY p.published_at DESC, p.id DESC"
+	}
+	q += " LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		if isFTSError(err) {
+			return nil, fmt.Errorf("%w: %w", ErrSearch, err)
+		}
+		return nil, fmt.Errorf("store: queue IDs: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: queue IDs: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// QueueCounts says how many posts each filter value would show: for every
+// facet (status, network, source, category, language, photo), the count of
+// posts per value under all the other active filters, as the counts next
+// to a filter's options read. Total is the count under every filter.
+type QueueCounts struct {
+	Total    int
+	Status   map[string]int
+	Network  map[string]int
+	Source   map[string]int
+	Category map[string]int
+	Language map[string]int
+	Photo    map[Photo]int // PhotoWith and PhotoWithout
+}
+
+// facetRow is one combination of facet values and its post count.
+type facetRow struct {
+	status, network, source, category, language string
+	photo                                       bool
+	n                                           int
+}
+
+// QueueCounts counts the filter's posts per facet value. Without a search
+// or dates it reads the post_facets table the triggers keep (a few hundred
+// rows whatever the number of posts); with them, it groups the matching
+// posts, which costs in proportion to how many match.
+func (s *Store) QueueCounts(ctx context.Context, f QueueFilter) (QueueCounts, error) {
+	var q string
+	var args []any
+	if !f.Searching() && f.From.IsZero() && f.To.IsZero() {
+		q = `SELECT status, network, source_name, category, language, has_photo, n FROM post_facets WHERE n > 0`
+	} else {
+		where, wargs := f.where(true)
+		args = wargs
+		if f.Searching() {
+			match := SearchQuery(f.Search)
+			if match == "" {
+				return QueueCounts{}, ErrSearch
+			}
+			where = append(where, "p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+			args = append(args, match)
+		}
+		q = `SELECT p.status, p.network, p.source_name, p.category, p.language, p.has_photo, COUNT(*) FROM posts p WHERE ` +
+			strings.Join(where, " AND ") + ` GROUP BY 1, 2, 3, 4, 5, 6`
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		if isFTSError(err) {
+			return QueueCounts{}, fmt.Errorf("%w: %w", ErrSearch, err)
+		}
+		return QueueCounts{}, fmt.Errorf("store: queue counts: %w", err)
+	}
+	defer rows.Close()
+	var facets []facetRow
+	for rows.Next() {
+		var r facetRow
+		if err := rows.Scan(&r.status, &r.network, &r.source, &r.category, &r.language, &r.photo, &r.n); err != nil {
+			return QueueCounts{}, fmt.Errorf("store: queue counts: %w", err)
+		}
+		facets = append(facets, r)
+	}
+	if err := rows.Err(); err != nil {
+		if isFTSError(err) {
+			return QueueCounts{}, fmt.Errorf("%w: %w", ErrSearch, err)
+		}
+		return QueueCounts{}, fmt.Errorf("store: queue counts: %w", err)
+	}
+	return countFacets(f, facets), nil
+}
+
+// countFacets adds up the rows per facet value: a row counts for a facet
+// when it matches every other facet's filter.
+func countFacets(f QueueFilter, rows []facetRow) QueueCounts {
+	c := QueueCounts{
+		Status: map[string]int{}, Network: map[string]int{}, Source: map[string]int{},
+		Category: map[string]int{}, Language: map[string]int{}, Photo: map[Photo]int{},
+	}
+	const (
+		status = iota
+		network
+		source
+		category
+		language
+		photo
+		facets
+	)
+	for _, r := range rows {
+		var ok [facets]bool
+		ok[status] = f.Status == "" || string(f.Status) == r.status
+		ok[network] = f.Network == "" || string(f.Network) == r.network
+		ok[source] = f.Source == "" || f.Source == r.source
+		ok[category] = f.Category == "" || f.Category == r.category
+		ok[language] = f.Language == "" || f.Language == r.language
+		ok[photo] = f.Photo == PhotoAny || (f.Photo == PhotoWith) == r.photo
+		// others reports whether the row matches every filter but skip's.
+		others := func(skip int) bool {
+			for i, v := range ok {
+				if i != skip && !v {
+					return false
+				}
+			}
+			return true
+		}
+		if others(-1) {
+			c.Total += r.n
+		}
+		if others(status) {
+			c.Status[r.status] += r.n
+		}
+		if others(network) {
+			c.Network[r.network] += r.n
+		}
+		if others(source) {
+			c.Source[r.source] += r.n
+		}
+		if others(category) {
+			c.Category[r.category] += r.n
+		}
+		if others(language) {
+			c.Language[r.language] += r.n
+		}
+		if others(photo) {
+			if r.photo {
+				c.Photo[PhotoWith] += r.n
+			} else {
+				c.Photo[PhotoWithout] += r.n
+			}
+		}
+	}
+	return c
+}
+
+// isFTSError tells a search the full-text index refused from other
+// failures. SearchQuery's quoting should leave none; this is the net under it.
+func isFTSError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "fts5") || strings.Contains(msg, "MATCH")
+}
+
+// greekFolds are what the search index folds in Greek beyond unicode61's
+// remove_diacritics (which leaves Greek accents alone): accented vowels to
+// plain ones, final sigma to σ (upper-case Σ folds to σ, never to ς).
+// The search index's triggers were written with this list: changing it
+// needs a migration that rebuilds posts_fts.
+var greekFolds = []string{
+	"ά", "α", "έ", "ε", "ή", "η", "ί", "ι", "ό", "ο", "ύ", "υ", "ώ", "ω",
+	"ϊ", "ι", "ϋ", "υ", "ΐ", "ι", "ΰ", "υ", "ς", "σ",
+	"Ά", "α", "Έ", "ε", "Ή", "η", "Ί", "ι", "Ό", "ο", "Ύ", "υ", "Ώ", "ω",
+}
+
+var greekFolder = strings.NewReplacer(greekFolds...)
+
+// foldGreekSQL wraps the SQL expression expr in the replace() calls that
+// apply greekFolds.
+func foldGreekSQL(expr string) string {
+	for i := 0; i < len(greekFolds); i += 2 {
+		expr = "replace(" + expr + ", '" + greekFolds[i] + "', '" + greekFolds[i+1] + "')"
+	}
+	return expr
+}
