@@ -89,6 +89,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
 	h.highlightRoutes(mux, form)
+	h.bulkRoutes(mux, form)
 	h.botRoutes(mux)
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)

@@ -24,43 +24,62 @@ const maxReason = 500
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, _ := auth.ModeratorFromContext(ctx)
-	q := r.URL.Query()
-	status, before, ok := parsePage(q.Get("status"), q.Get("before"))
+	query, problems, ok := parseQueueQuery(r.URL.Query())
 	if !ok {
 		http.Error(w, "Unknown page: status must be pending, approved, rejected or removed, and before a post ID.", http.StatusBadRequest)
 		return
 	}
-	// One more than a page tells whether an older page exists.
-	posts, err := h.st.Posts(ctx, store.PostFilter{Status: status, Before: before, Limit: pageSize + 1})
-	if err != nil {
-		h.serverError(w, r, "queue posts", err)
-		return
+	f := query.filter(h.opts.Location)
+	counts, err := h.st.QueueCounts(ctx, f)
+	if errors.Is(err, store.ErrSearch) {
+		problems = append(problems, "The search needs at least one letter or digit; it was left out.")
+		query.Search, f.Search = "", ""
+		counts, err = h.st.QueueCounts(ctx, f)
 	}
-	counts, err := h.st.CountPosts(ctx)
 	if err != nil {
 		h.serverError(w, r, "count posts", err)
 		return
 	}
+	var posts []model.Post
+	if counts.Total > 0 {
+		// One more than a page tells whether an older page exists.
+		posts, err = h.st.QueuePosts(ctx, f, query.Before, pageSize+1)
+		if err != nil {
+			h.serverError(w, r, "queue posts", err)
+			return
+		}
+	}
 	v := QueueView{
 		CampaignName: h.opts.CampaignName,
 		Moderator:    m.Name,
-		Status:       status,
-		Before:       before,
+		Admin:        m.Role == model.RoleAdmin,
+		Status:       query.Status,
+		Before:       query.Before,
 		Location:     h.opts.Location,
+		Query:        query,
+		Menus:        filterMenus(query, counts),
+		Total:        counts.Total,
+		Problems:     problems,
 	}
 	if len(posts) > pageSize {
 		posts = posts[:pageSize]
-		v.OlderURL = queueURL(status, posts[len(posts)-1].ID)
+		older := query
+		older.Before = posts[len(posts)-1].ID
+		v.OlderURL = older.URL()
 	}
 	v.Posts = posts
 	v.MediaStates = h.mediaStates(ctx, posts)
-	if before > 0 {
-		v.NewestURL = queueURL(status, 0)
+	if query.Before > 0 {
+		first := query
+		first.Before = 0
+		v.NewestURL = first.URL()
 	}
 	for _, s := range tabStatuses {
-		v.Tabs = append(v.Tabs, Tab{Status: s, Label: statusLabel(s), Count: counts[s], URL: queueURL(s, 0), Current: s == status})
+		tab := query
+		tab.Status, tab.Before = s, 0
+		v.Tabs = append(v.Tabs, Tab{Status: s, Label: statusLabel(s), Count: counts.Status[string(s)], URL: tab.URL(), Current: s == query.Status})
 	}
-	if id, err := strconv.ParseInt(q.Get("conflict"), 10, 64); err == nil && id > 0 {
+	if id, err := strconv.ParseInt(r.URL.Query().Get("conflict"), 10, 64); err == nil && id > 0 {
 		v.Notice = h.conflictNotice(r, id)
 	}
 	h.render(w, r, http.StatusOK, QueuePage(v))
@@ -130,6 +149,7 @@ func (h *Handler) decide(action model.Action) http.Handler {
 		if !ok {
 			status, before = model.StatusPending, 0
 		}
+		back := backURL(r.PostFormValue("back"), queueURL(status, before))
 		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason"))})
 		var se *store.StateError
 		switch {
@@ -140,7 +160,7 @@ func (h *Handler) decide(action model.Action) http.Handler {
 				writeJSON(w, http.StatusConflict, decisionJSON{Error: "conflict", Message: "The post's state does not allow this.", Post: postState(se.Post)})
 				return
 			}
-			u := queueURL(status, before)
+			u := back
 			sep := "?"
 			if strings.Contains(u, "?") {
 				sep = "&"
@@ -165,8 +185,19 @@ func (h *Handler) decide(action model.Action) http.Handler {
 			writeJSON(w, http.StatusOK, decisionJSON{Post: postState(post)})
 			return
 		}
-		http.Redirect(w, r, queueURL(status, before), http.StatusSeeOther)
+		http.Redirect(w, r, back, http.StatusSeeOther)
 	})
+}
+
+// backURL returns the queue page a form came from (its "back" field) if it
+// is one, and fallback otherwise: a form can only send a moderator back to
+// a queue page of this site.
+func backURL(back, fallback string) string {
+	back = auth.LocalPath(back, "")
+	if back == "/moderate" || strings.HasPrefix(back, "/moderate?") {
+		return back
+	}
+	return fallback
 }
 
 func reason(s string) string {

@@ -32,7 +32,18 @@ type QueueView struct {
 	NewestURL    string // first page when paging, or ""
 	Location     *time.Location
 	MediaStates  map[int64]store.MediaFetch // fetch state of photos not cached yet, by media ID (media.go)
+	Admin        bool                       // the moderator is an admin (links to admin pages)
+	Query        queueQuery                 // the page's status, filters and cursor (filters.go)
+	Menus        []FilterMenu               // the filters' menus with counts per value
+	Total        int                        // posts matching the status and every filter
+	Problems     []string                   // filter values that were left out, and why
 }
+
+// backURL is where a form on the page sends the moderator back to: this page.
+func (v QueueView) backURL() string { return v.Query.URL() }
+
+// bulkAllowed: bulk actions act on pending posts only.
+func (v QueueView) bulkAllowed() bool { return v.Status == model.StatusPending && len(v.Posts) > 0 }
 
 // Tab links to one status's queue.
 type Tab struct {
@@ -46,6 +57,8 @@ type Tab struct {
 // tabStatuses are the queues moderators switch between, in order.
 var tabStatuses = []model.Status{model.StatusPending, model.StatusApproved, model.StatusRejected, model.StatusRemoved}
 
+func statusLabelLower(s model.Status) string { return strings.ToLower(statusLabel(s)) }
+
 func statusLabel(s model.Status) string {
 	switch s {
 	case model.StatusPending:
@@ -58,22 +71,6 @@ func statusLabel(s model.Status) string {
 		return "Removed"
 	}
 	return string(s)
-}
-
-// queueURL is the address of a queue page. Only IDs and known statuses go
-// in, so it is always a local path.
-func queueURL(status model.Status, before int64) string {
-	q := url.Values{}
-	if status != "" && status != model.StatusPending {
-		q.Set("status", string(status))
-	}
-	if before > 0 {
-		q.Set("before", strconv.FormatInt(before, 10))
-	}
-	if len(q) == 0 {
-		return "/moderate"
-	}
-	return "/moderate?" + q.Encode()
 }
 
 func actionURL(id int64, a model.Action) string {
