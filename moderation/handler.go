@@ -90,6 +90,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
 	h.highlightRoutes(mux, form)
 	h.bulkRoutes(mux, form)
+	h.auditRoutes(mux)
 	h.botRoutes(mux)
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)
