@@ -91,6 +91,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.highlightRoutes(mux, form)
 	h.bulkRoutes(mux, form)
 	h.auditRoutes(mux)
+	h.moderatorRoutes(mux, form)
 	h.botRoutes(mux)
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)
