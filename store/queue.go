@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -100,66 +102,125 @@ func (f QueueFilter) where(skipFacets bool) ([]string, []any) {
 	return where, args
 }
 
-// QueuePosts returns one page of the posts the filter selects, with their
-// authors and media: newest published first, or, when searching, newest
-// collected first (the full-text index walks post IDs in order, so a
-// search for a common word stops after a page instead of sorting every
-// match). before is the last post of the previous page, or 0.
-// A search with nothing to look for returns ErrSearch.
-func (s *Store) QueuePosts(ctx context.Context, f QueueFilter, before int64, limit int) ([]model.Post, error) {
-	if limit <= 0 {
-		limit = 50
+// SearchWindow is how many of a search's newest matches the queue looks
+// at. A word nearly every post holds ("cohesionalliance") matches a
+// million posts; counting them all per filter value would take seconds.
+// Beyond the window a moderator adds a word or a filter.
+const SearchWindow = 10_000
+
+// searchWindow is SearchWindow; tests lower it.
+var searchWindow = SearchWindow
+
+// search is a filter's search, ready for SQL: the FTS query, and when the
+// search matches more than SearchWindow posts, the ID below which matches
+// are left out.
+type search struct {
+	match  string
+	floor  int64 // only posts with a greater ID; 0: no bound
+	capped bool
+}
+
+func (s *Store) search(ctx context.Context, f QueueFilter) (search, error) {
+	match := SearchQuery(f.Search)
+	if match == "" {
+		return search{}, ErrSearch
 	}
-	limit = min(limit, 1000)
-	where, args := f.where(false)
-	q := postSelect
-	if f.Searching() {
-		match := SearchQuery(f.Search)
-		if match == "" {
-			return nil, ErrSearch
+	var past int64
+	err := s.r.QueryRowContext(ctx, `SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?`, match, searchWindow).Scan(&past)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return search{match: match}, nil
+	case err != nil:
+		if isFTSError(err) {
+			return search{}, fmt.Errorf("%w: %w", ErrSearch, err)
 		}
-		// CROSS JOIN keeps the index outermost, walking IDs newest first.
-		q = strings.Replace(q, "FROM posts p", "FROM posts_fts CROSS JOIN posts p ON p.id = posts_fts.rowid", 1)
+		return search{}, fmt.Errorf("store: search: %w", err)
+	}
+	return search{match: match, floor: past, capped: true}, nil
+}
+
+// queueIndexes name the index that walks the queue for each filter.
+var queueIndexes = []struct{ column, index string }{
+	{"network", "posts_queue_network"}, {"source_name", "posts_queue_source"},
+	{"category", "posts_queue_category"}, {"language", "posts_queue_language"},
+}
+
+// queueIndex picks the index a filtered page walks: the one for the active
+// filter with the fewest posts in this status, read from post_facets. Each
+// holds every filter's column, so the walk reads no rows, and it stops after
+// a page; the planner, with no statistics, would pick any of them.
+func (s *Store) queueIndex(ctx context.Context, f QueueFilter) (string, error) {
+	if f.Status == "" {
+		return "", nil
+	}
+	values := map[string]string{"network": string(f.Network), "source_name": f.Source, "category": f.Category, "language": f.Language}
+	var sums []string
+	var args []any
+	var active []string
+	for _, qi := range queueIndexes {
+		if v := values[qi.column]; v != "" {
+			sums = append(sums, "COALESCE(SUM(CASE WHEN "+qi.column+" = ? THEN n END), 0)")
+			args = append(args, v)
+			active = append(active, qi.index)
+		}
+	}
+	if len(active) == 0 {
+		return "", nil
+	}
+	counts := make([]int64, len(active))
+	dest := make([]any, len(active))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	args = append(args, f.Status)
+	if err := s.r.QueryRowContext(ctx, `SELECT `+strings.Join(sums, ", ")+` FROM post_facets WHERE status = ?`, args...).Scan(dest...); err != nil {
+		return "", fmt.Errorf("store: queue index: %w", err)
+	}
+	best := 0
+	for i := range counts {
+		if counts[i] < counts[best] {
+			best = i
+		}
+	}
+	return active[best], nil
+}
+
+// queueIDs returns the IDs of one page of the filter's posts, in the
+// queue's order.
+func (s *Store) queueIDs(ctx context.Context, f QueueFilter, before int64, limit int) ([]int64, error) {
+	where, args := f.where(false)
+	var q string
+	if f.Searching() {
+		sr, err := s.search(ctx, f)
+		if err != nil {
+			return nil, err
+		}
 		where = append([]string{"posts_fts MATCH ?"}, where...)
-		args = append([]any{match}, args...)
+		args = append([]any{sr.match}, args...)
+		if sr.floor > 0 {
+			where = append(where, "posts_fts.rowid > ?")
+			args = append(args, sr.floor)
+		}
 		if before > 0 {
 			where = append(where, "posts_fts.rowid < ?")
 			args = append(args, before)
 		}
-		q += " WHERE " + strings.Join(where, " AND ") + " ORDER BY posts_fts.rowid DESC LIMIT ?"
+		// CROSS JOIN keeps the index outermost, walking IDs newest first.
+		q = "SELECT p.id FROM posts_fts CROSS JOIN posts p ON p.id = posts_fts.rowid WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY posts_fts.rowid DESC"
 	} else {
+		index, err := s.queueIndex(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		q = "SELECT p.id FROM posts p"
+		if index != "" {
+			q += " INDEXED BY " + index
+		}
 		if before > 0 {
 			where = append(where, "(p.published_at, p.id) < (SELECT published_at, id FROM posts WHERE id = ?)")
 			args = append(args, before)
 		}
-		if len(where) > 0 {
-			q += " WHERE " + strings.Join(where, " AND ")
-		}
-		q += " ORDER BY p.published_at DESC, p.id DESC LIMIT ?"
-	}
-	args = append(args, limit)
-	posts, err := s.queryPosts(ctx, q, args...)
-	if err != nil && isFTSError(err) {
-		return nil, fmt.Errorf("%w: %w", ErrSearch, err)
-	}
-	return posts, err
-}
-
-// QueueIDs returns the IDs of up to limit posts the filter selects, in the
-// order QueuePosts lists them: what a bulk action on a filter acts on.
-func (s *Store) QueueIDs(ctx context.Context, f QueueFilter, limit int) ([]int64, error) {
-	where, args := f.where(false)
-	var q string
-	if f.Searching() {
-		match := SearchQuery(f.Search)
-		if match == "" {
-			return nil, ErrSearch
-		}
-		where = append([]string{"posts_fts MATCH ?"}, where...)
-		args = append([]any{match}, args...)
-		q = "SELECT p.id FROM posts_fts CROSS JOIN posts p ON p.id = posts_fts.rowid WHERE " + strings.Join(where, " AND ") + " ORDER BY posts_fts.rowid DESC"
-	} else {
-		q = "SELECT p.id FROM posts p"
 		if len(where) > 0 {
 			q += " WHERE " + strings.Join(where, " AND ")
 		}
@@ -172,18 +233,55 @@ func (s *Store) QueueIDs(ctx context.Context, f QueueFilter, limit int) ([]int64
 		if isFTSError(err) {
 			return nil, fmt.Errorf("%w: %w", ErrSearch, err)
 		}
-		return nil, fmt.Errorf("store: queue IDs: %w", err)
+		return nil, fmt.Errorf("store: queue: %w", err)
 	}
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: queue IDs: %w", err)
+			return nil, fmt.Errorf("store: queue: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// QueuePosts returns one page of the posts the filter selects, with their
+// authors and media: newest published first, or, when searching, newest
+// collected first (the full-text index walks post IDs in order, so a
+// search for a common word stops after a page instead of sorting every
+// match), among the newest SearchWindow matches. before is the last post
+// of the previous page, or 0. A search with nothing to look for returns
+// ErrSearch.
+func (s *Store) QueuePosts(ctx context.Context, f QueueFilter, before int64, limit int) ([]model.Post, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	ids, err := s.queueIDs(ctx, f, before, min(limit, 1000))
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	posts, err := s.queryPosts(ctx, postSelect+" WHERE p.id IN (?"+strings.Repeat(",?", len(ids)-1)+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	order := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		order[id] = i
+	}
+	slices.SortFunc(posts, func(a, b model.Post) int { return order[a.ID] - order[b.ID] })
+	return posts, nil
+}
+
+// QueueIDs returns the IDs of up to limit posts the filter selects, in the
+// order QueuePosts lists them: what a bulk action on a filter acts on.
+func (s *Store) QueueIDs(ctx context.Context, f QueueFilter, limit int) ([]int64, error) {
+	return s.queueIDs(ctx, f, 0, limit)
 }
 
 // QueueCounts says how many posts each filter value would show: for every
@@ -198,6 +296,9 @@ type QueueCounts struct {
 	Category map[string]int
 	Language map[string]int
 	Photo    map[Photo]int // PhotoWith and PhotoWithout
+	// SearchCapped: the search matched more than SearchWindow posts and
+	// only the newest SearchWindow were counted.
+	SearchCapped bool
 }
 
 // facetRow is one combination of facet values and its post count.
@@ -214,18 +315,20 @@ type facetRow struct {
 func (s *Store) QueueCounts(ctx context.Context, f QueueFilter) (QueueCounts, error) {
 	var q string
 	var args []any
+	capped := false
 	if !f.Searching() && f.From.IsZero() && f.To.IsZero() {
 		q = `SELECT status, network, source_name, category, language, has_photo, n FROM post_facets WHERE n > 0`
 	} else {
 		where, wargs := f.where(true)
 		args = wargs
 		if f.Searching() {
-			match := SearchQuery(f.Search)
-			if match == "" {
-				return QueueCounts{}, ErrSearch
+			sr, err := s.search(ctx, f)
+			if err != nil {
+				return QueueCounts{}, err
 			}
-			where = append(where, "p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-			args = append(args, match)
+			capped = sr.capped
+			where = append(where, "p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? AND rowid > ?)")
+			args = append(args, sr.match, sr.floor)
 		}
 		q = `SELECT p.status, p.network, p.source_name, p.category, p.language, p.has_photo, COUNT(*) FROM posts p WHERE ` +
 			strings.Join(where, " AND ") + ` GROUP BY 1, 2, 3, 4, 5, 6`
@@ -252,7 +355,9 @@ func (s *Store) QueueCounts(ctx context.Context, f QueueFilter) (QueueCounts, er
 		}
 		return QueueCounts{}, fmt.Errorf("store: queue counts: %w", err)
 	}
-	return countFacets(f, facets), nil
+	c := countFacets(f, facets)
+	c.SearchCapped = capped
+	return c, nil
 }
 
 // countFacets adds up the rows per facet value: a row counts for a facet

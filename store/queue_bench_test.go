@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/cohesionalliance/campaignwall/model"
@@ -20,20 +21,44 @@ const (
 	benchApproved = 50_000
 )
 
-// openBench opens a copy of the cached million-post database.
+// benchCopy is one copy of the cached database per test binary, shared by
+// the benchmarks (two gigabytes: copied once, removed by TestMain).
+var benchCopy struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchCopy.dir != "" {
+		os.RemoveAll(benchCopy.dir)
+	}
+	os.Exit(code)
+}
+
+// openBench opens the copy of the cached million-post database.
 func openBench(b *testing.B) *store.Store {
 	b.Helper()
 	ctx := context.Background()
-	dir := b.TempDir()
-	cached, err := storetest.CachedDB(ctx, dir, benchPosts, benchApproved, os.Stderr)
-	if err != nil {
-		b.Fatal(err)
+	benchCopy.once.Do(func() {
+		benchCopy.dir, benchCopy.err = os.MkdirTemp("", "campaignwall-queue-bench")
+		if benchCopy.err != nil {
+			return
+		}
+		cached, err := storetest.CachedDB(ctx, benchCopy.dir, benchPosts, benchApproved, os.Stderr)
+		if err != nil {
+			benchCopy.err = err
+			return
+		}
+		benchCopy.path = filepath.Join(benchCopy.dir, "queue.db")
+		benchCopy.err = storetest.CopyFile(cached, benchCopy.path)
+	})
+	if benchCopy.err != nil {
+		b.Fatal(benchCopy.err)
 	}
-	path := filepath.Join(dir, "queue.db")
-	if err := storetest.CopyFile(cached, path); err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(ctx, path)
+	st, err := store.Open(ctx, benchCopy.path)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -354,3 +354,42 @@ func TestQueuePaging(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSearchWindow: past SearchWindow matches, a search looks at the
+// newest ones only, and says so.
+func TestQueueSearchWindow(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	defer func(w int) { searchWindow = w }(searchWindow)
+	searchWindow = 3
+	var posts []model.Post
+	for i := range 5 {
+		p := testPost(i)
+		p.Text = fmt.Sprintf("tram %d", i)
+		posts = append(posts, p)
+	}
+	res, err := s.SavePosts(ctx, "a", posts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueuePosts(ctx, QueueFilter{Search: "tram"}, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, p := range got {
+		ids = append(ids, p.ID)
+	}
+	want := []int64{res.New[4].ID, res.New[3].ID, res.New[2].ID}
+	if !slices.Equal(ids, want) {
+		t.Errorf("search past the window = %v, want the newest 3: %v", ids, want)
+	}
+	c, err := s.QueueCounts(ctx, QueueFilter{Search: "tram"})
+	if err != nil || c.Total != 3 || !c.SearchCapped {
+		t.Errorf("counts = total %d, capped %v, %v; want 3, capped", c.Total, c.SearchCapped, err)
+	}
+	c, err = s.QueueCounts(ctx, QueueFilter{Search: "tram 1"})
+	if err != nil || c.Total != 1 || c.SearchCapped {
+		t.Errorf("counts of a narrower search = total %d, capped %v, %v; want 1, not capped", c.Total, c.SearchCapped, err)
+	}
+}
