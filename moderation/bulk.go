@@ -37,6 +37,7 @@ type BulkConfirmView struct {
 	Matching     int      // pending posts the filter matches, maybe more than IDs
 	Filters      []string // the filters in words
 	BackURL      string
+	SearchCapped bool // the search matched more than store.SearchWindow posts
 }
 
 // bulkConfirm is the confirmation step of "approve (reject) all matching":
@@ -73,7 +74,7 @@ func (h *Handler) bulkConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, BulkConfirmPage(BulkConfirmView{
 		CampaignName: h.opts.CampaignName, Moderator: m.Name, Action: action, IDs: ids,
-		Matching: counts.Total, Filters: filterWords(query), BackURL: query.URL(),
+		Matching: counts.Total, Filters: filterWords(query), BackURL: query.URL(), SearchCapped: counts.SearchCapped,
 	}))
 }
 

@@ -216,3 +216,9 @@ func (q queueQuery) hiddenFilters() [][2]string {
 	}
 	return out
 }
+
+// searchCappedText says that a search matched too many posts to count.
+func searchCappedText() string {
+	return fmt.Sprintf("This search matches more than %s posts: only the newest %s matches are counted and listed. Add a word or a filter to narrow it.",
+		thousands(store.SearchWindow), thousands(store.SearchWindow))
+}

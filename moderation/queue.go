@@ -60,6 +60,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		Menus:        filterMenus(query, counts),
 		Total:        counts.Total,
 		Problems:     problems,
+		SearchCapped: counts.SearchCapped,
 	}
 	if len(posts) > pageSize {
 		posts = posts[:pageSize]

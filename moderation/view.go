@@ -37,6 +37,7 @@ type QueueView struct {
 	Menus        []FilterMenu               // the filters' menus with counts per value
 	Total        int                        // posts matching the status and every filter
 	Problems     []string                   // filter values that were left out, and why
+	SearchCapped bool                       // the search matched more than store.SearchWindow posts
 }
 
 // backURL is where a form on the page sends the moderator back to: this page.
