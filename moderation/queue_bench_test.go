@@ -127,7 +127,7 @@ func BenchmarkQueuePage(b *testing.B) {
 		{"page 100", ""}, // filled in below: 100 pages deep
 		{"language", "language=pt"},
 		{"network+source+category+photo", "network=bluesky&source=bluesky-2&category=cities&photo=without"},
-		{"sparse: network+category+language", "network=x&category=partners&language=ro"},
+		{"network+category+language", "network=x&category=partners&language=el"},
 		{"no match", "network=x&source=mastodon-1"},
 		{"day", "from=2026-07-01&to=2026-07-01"},
 		{"month+language", "from=2026-04-01&to=2026-04-30&language=el"},

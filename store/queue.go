@@ -309,16 +309,31 @@ type facetRow struct {
 }
 
 // QueueCounts counts the filter's posts per facet value. Without a search
-// or dates it reads the post_facets table the triggers keep (a few hundred
-// rows whatever the number of posts); with them, it groups the matching
-// posts, which costs in proportion to how many match.
+// it reads the tables the triggers keep: post_facets (a few hundred rows
+// whatever the number of posts), or for a range of whole UTC days
+// post_facets_daily (as many per day). With a search, or a range that is not
+// whole UTC days, it groups the matching posts, which costs in proportion
+// to how many match.
 func (s *Store) QueueCounts(ctx context.Context, f QueueFilter) (QueueCounts, error) {
 	var q string
 	var args []any
 	capped := false
-	if !f.Searching() && f.From.IsZero() && f.To.IsZero() {
+	switch {
+	case !f.Searching() && f.From.IsZero() && f.To.IsZero():
 		q = `SELECT status, network, source_name, category, language, has_photo, n FROM post_facets WHERE n > 0`
-	} else {
+	case !f.Searching() && wholeDay(f.From) && wholeDay(f.To):
+		var where []string
+		if !f.From.IsZero() {
+			where = append(where, "day >= ?")
+			args = append(args, ms(f.From)/dayMS)
+		}
+		if !f.To.IsZero() {
+			where = append(where, "day < ?")
+			args = append(args, ms(f.To)/dayMS)
+		}
+		q = `SELECT status, network, source_name, category, language, has_photo, SUM(n) FROM post_facets_daily WHERE ` +
+			strings.Join(where, " AND ") + ` GROUP BY 1, 2, 3, 4, 5, 6 HAVING SUM(n) > 0`
+	default:
 		where, wargs := f.where(true)
 		args = wargs
 		if f.Searching() {
@@ -359,6 +374,13 @@ func (s *Store) QueueCounts(ctx context.Context, f QueueFilter) (QueueCounts, er
 	c.SearchCapped = capped
 	return c, nil
 }
+
+// dayMS is a day in milliseconds; post_facets_daily counts by UTC day.
+const dayMS = 86_400_000
+
+// wholeDay reports whether t is zero or a UTC midnight, where a range of
+// days can be counted from post_facets_daily.
+func wholeDay(t time.Time) bool { return t.IsZero() || ms(t)%dayMS == 0 }
 
 // countFacets adds up the rows per facet value: a row counts for a facet
 // when it matches every other facet's filter.

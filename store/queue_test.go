@@ -36,6 +36,8 @@ var queuePosts = map[string]model.Post{
 
 func day(n int) time.Time { return time.Date(2026, 10, n, 12, 0, 0, 0, time.UTC) }
 
+func midnight(n int) time.Time { return time.Date(2026, 10, n, 0, 0, 0, 0, time.UTC) }
+
 // saveQueuePosts stores queuePosts and returns their IDs by name.
 func saveQueuePosts(t *testing.T, s *Store) map[string]int64 {
 	t.Helper()
@@ -89,6 +91,9 @@ func TestQueueFilters(t *testing.T) {
 		{"from (inclusive)", QueueFilter{From: day(4)}, []string{"de_feed_video", "en_x_photo"}},
 		{"to (exclusive)", QueueFilter{To: day(2)}, []string{"pt_mastodon_photo"}},
 		{"date range", QueueFilter{From: day(2), To: day(4)}, []string{"bg_mastodon", "el_bluesky"}},
+		{"whole days (counted per day)", QueueFilter{From: midnight(2), To: midnight(4)}, []string{"bg_mastodon", "el_bluesky"}},
+		{"whole days from", QueueFilter{Status: model.StatusPending, From: midnight(4)}, []string{"de_feed_video"}},
+		{"whole days to", QueueFilter{Network: model.NetworkMastodon, To: midnight(3)}, []string{"pt_mastodon_photo"}},
 		{"combined", QueueFilter{Status: model.StatusPending, Network: model.NetworkMastodon, Category: "cities"}, []string{"bg_mastodon"}},
 		{"combined with search", QueueFilter{Category: "regions", Search: "cohesionalliance"}, []string{"el_bluesky", "pt_mastodon_photo"}},
 		{"nothing matches", QueueFilter{Network: model.NetworkX, Language: "de"}, nil},
@@ -314,6 +319,13 @@ func TestQueueIndexesFollowWrites(t *testing.T) {
 	}
 	if fmt.Sprint(c) != fmt.Sprint(direct) {
 		t.Errorf("kept counts differ from the posts:\n kept %v\nposts %v", c, direct)
+	}
+	daily, err := s.QueueCounts(ctx, QueueFilter{From: midnight(1), To: midnight(30)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(daily) != fmt.Sprint(direct) {
+		t.Errorf("counts kept per day differ from the posts:\ndaily %v\nposts %v", daily, direct)
 	}
 	if c.Photo[PhotoWith] != 1 || c.Status["rejected"] != 1 || c.Total != 5 {
 		t.Errorf("counts = %v; want 1 with photo, 1 rejected, 5 in all", c)
