@@ -52,7 +52,8 @@ func TestBrowserBulkApproveFilter(t *testing.T) {
 		// The filter form, as a moderator uses it: pick the language, submit.
 		chromedp.SetValue(chromedp.CSS(`[data-testid=filter-language]`), "pt"),
 		chromedp.Click(chromedp.CSS(`[data-testid=filter-apply]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=bulk-approve-all]`)),
+		// Only a filtered page offers to clear the filters: the new page has loaded.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=filter-clear]`)),
 	)
 	if err != nil {
 		t.Fatalf("log in and filter: %v", err)
