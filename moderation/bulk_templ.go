@@ -57,7 +57,7 @@ func adminTopbar(campaign, moderator string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</span> <button type=\"submit\" data-testid=\"logout-button\">Log out</button> <button type=\"submit\" formaction=\"/logout/everywhere\" data-testid=\"logout-everywhere-button\" title=\"End your sessions on every device\">Everywhere</button></form></header>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</span> <button type=\"submit\" data-testid=\"logout-button\">Log out</button> <button type=\"submit\" formaction=\"/logout/everywhere\" data-testid=\"logout-everywhere-button\" title=\"End your sessions on every device\">Log out everywhere</button></form></header>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

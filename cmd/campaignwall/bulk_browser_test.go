@@ -62,6 +62,7 @@ func TestBrowserBulkApproveFilter(t *testing.T) {
 	if err != nil || shown != len(pt) {
 		t.Fatalf("filtered queue shows %d posts (%v), want %d", shown, err, len(pt))
 	}
+	screenshot(t, modTab, "queue-filtered.png")
 	err = chromedp.Do(modCtx,
 		chromedp.Click(chromedp.CSS(`[data-testid=bulk-approve-all]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=bulk-confirm]`)),
