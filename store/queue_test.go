@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -403,5 +405,75 @@ func TestQueueSearchWindow(t *testing.T) {
 	c, err = s.QueueCounts(ctx, QueueFilter{Search: "tram 1"})
 	if err != nil || c.Total != 1 || c.SearchCapped {
 		t.Errorf("counts of a narrower search = total %d, capped %v, %v; want 1, not capped", c.Total, c.SearchCapped, err)
+	}
+}
+
+// TestQueueMigrationBackfills: a database with posts from before the
+// queue's migration gets them indexed for search, their photos flagged and
+// their counts kept, as if they had been written after it.
+func TestQueueMigrationBackfills(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Apply the migrations before the queue's: the first that creates
+	// posts_fts is rolled back, wherever a merge put it in the list.
+	before := 0
+	for _, m := range migrations {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m(tx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'posts_fts'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			tx.Rollback()
+			break
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		before++
+	}
+	_, err = db.Exec(`CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (?);
+INSERT INTO authors (id, network, handle, display_name) VALUES (1, 'mastodon', 'norte@eupolis.social', 'Região Norte');
+INSERT INTO posts (id, network, uri, author_id, text, language, published_at, collected_at, status)
+	VALUES (1, 'mastodon', 'u1', 1, 'Nova ponte em Κρήτη', 'pt', 1, 1, 'pending'),
+	       (2, 'mastodon', 'u2', 1, 'Metro', 'pt', 2, 2, 'approved');
+INSERT INTO media (post_id, position, kind, url) VALUES (2, 0, 'image', 'https://example.org/m.jpg');`, before)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open (migrating): %v", err)
+	}
+	defer s.Close()
+	for q, want := range map[string]int{"ponte": 1, "κρητη": 1, "regiao": 2, "norte": 2, "metro": 1} {
+		posts, err := s.QueuePosts(ctx, QueueFilter{Search: q}, 0, 50)
+		if err != nil || len(posts) != want {
+			t.Errorf("search %q after the migration = %d posts, %v; want %d", q, len(posts), err, want)
+		}
+	}
+	c, err := s.QueueCounts(ctx, QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "{2 map[approved:1 pending:1] map[mastodon:2] map[:2] map[:2] map[pt:2] map[with:1 without:1] false}"
+	if got := fmt.Sprint(c); got != want {
+		t.Errorf("counts after the migration = %s, want %s", got, want)
+	}
+	daily, err := s.QueueCounts(ctx, QueueFilter{From: time.UnixMilli(0).UTC(), To: time.UnixMilli(dayMS).UTC()})
+	if err != nil || fmt.Sprint(daily) != want {
+		t.Errorf("daily counts after the migration = %v, %v; want %s", daily, err, want)
 	}
 }
