@@ -57,7 +57,6 @@ func SearchQuery(s string) string {
 			continue
 		}
 		w = greekFolder.Replace(w) // as the index holds Greek
-
 		t := `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
 		if prefix {
 			t += "*"
