@@ -31,7 +31,11 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One more than a page tells whether an older page exists.
-	posts, err := h.st.Posts(ctx, store.PostFilter{Status: status, Before: before, Limit: pageSize + 1})
+	f := store.PostFilter{Status: status, Before: before, Limit: pageSize + 1}
+	if status == model.StatusPending {
+		f.HideLeasedFor, f.LeaseTime = m.ID, h.clock() // leases.go
+	}
+	posts, err := h.st.Posts(ctx, f)
 	if err != nil {
 		h.serverError(w, r, "queue posts", err)
 		return
@@ -62,6 +66,12 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	if id, err := strconv.ParseInt(q.Get("conflict"), 10, 64); err == nil && id > 0 {
 		v.Notice = h.conflictNotice(r, id)
+	}
+	if id, err := strconv.ParseInt(q.Get("alt"), 10, 64); err == nil && id > 0 {
+		v.Hands.AltFor = id
+		if v.Notice == "" {
+			v.Notice = "The post's photos have no alt text: add it before highlighting, or highlight without it."
+		}
 	}
 	h.render(w, r, http.StatusOK, QueuePage(v))
 }
@@ -130,14 +140,17 @@ func (h *Handler) decide(action model.Action) http.Handler {
 		if !ok {
 			status, before = model.StatusPending, 0
 		}
-		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason"))})
+		if action == model.ActionHighlight && h.altTextFirst(w, r, id, status, before) {
+			return
+		}
+		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason")), At: h.clock()})
 		var se *store.StateError
 		switch {
 		case errors.As(err, &se):
 			h.log.InfoContext(ctx, "decision refused", slog.Int64("post_id", id), slog.String("action", string(action)),
 				slog.String("moderator", m.Name), slog.String("status", string(se.Post.Status)), slog.String("decided_by", se.Post.DecidedBy))
 			if asJSON {
-				writeJSON(w, http.StatusConflict, decisionJSON{Error: "conflict", Message: "The post's state does not allow this.", Post: postState(se.Post)})
+				h.answer(w, r, http.StatusConflict, decisionJSON{Error: "conflict"}, se.Post, QueueView{Status: status, Before: before}, h.conflictText(se.Post))
 				return
 			}
 			u := queueURL(status, before)
@@ -162,7 +175,7 @@ func (h *Handler) decide(action model.Action) http.Handler {
 		h.log.InfoContext(ctx, "post decided", slog.Int64("post_id", id), slog.String("action", string(action)), slog.String("moderator", m.Name))
 		h.notifier.PostChanged(post)
 		if asJSON {
-			writeJSON(w, http.StatusOK, decisionJSON{Post: postState(post)})
+			h.answer(w, r, http.StatusOK, decisionJSON{Action: string(action)}, post, QueueView{Status: status, Before: before}, "")
 			return
 		}
 		http.Redirect(w, r, queueURL(status, before), http.StatusSeeOther)
@@ -188,6 +201,8 @@ type decisionJSON struct {
 	Error   string    `json:"error,omitempty"`
 	Message string    `json:"message,omitempty"`
 	Post    *postJSON `json:"post,omitempty"`
+	Action  string    `json:"action,omitempty"` // what was done, for the undo toast
+	HTML    string    `json:"html,omitempty"`   // the post's queue card as it is now
 }
 
 type postJSON struct {

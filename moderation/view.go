@@ -32,6 +32,7 @@ type QueueView struct {
 	NewestURL    string // first page when paging, or ""
 	Location     *time.Location
 	MediaStates  map[int64]store.MediaFetch // fetch state of photos not cached yet, by media ID (media.go)
+	Hands        handsView                  // keyboard, undo, leases and alt text (hands.go)
 }
 
 // Tab links to one status's queue.
