@@ -342,12 +342,19 @@
     }
     var target = last;
     var el = findCard(target.id);
+    if (el) {
+      el.setAttribute('data-busy', 'true');
+    }
     var params = { status: tab };
     if (before !== '0') {
       params.before = before;
     }
     post('/moderate/posts/' + target.id + '/undo', params).then(function (res) {
       var d = res.data || {};
+      el = findCard(target.id);
+      if (el) {
+        el.removeAttribute('data-busy');
+      }
       if (!res.ok) {
         if (d.html && el) {
           replaceCard(el, d.html);
@@ -362,7 +369,7 @@
       last = null;
       hideToast();
       say(d.message || 'Undone.');
-      if (el && el.isConnected) {
+      if (el) {
         setCursor(replaceCard(el, d.html), true);
       }
     });
@@ -463,6 +470,19 @@
     });
   }
 
+  // A key that moved focus into a text field must not also type there
+  // (some synthesized key events send the character on its own).
+  var swallow = null;
+  document.addEventListener('keypress', function (e) {
+    if (swallow && e.key === swallow) {
+      e.preventDefault();
+    }
+    swallow = null;
+  }, true);
+  document.addEventListener('keyup', function () {
+    swallow = null;
+  }, true);
+
   document.addEventListener('keydown', function (e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) {
       return;
@@ -499,6 +519,7 @@
         break;
       case 'e':
         if (cursor) {
+          swallow = 'e';
           openAlt(cursor);
         }
         break;
