@@ -361,3 +361,31 @@ func TestQueueEventsAnnounceNewPendingPosts(t *testing.T) {
 		t.Errorf("decision event = %+v (%v)", d, err)
 	}
 }
+
+// TestHandsRoutesNeedSessionAndSameOrigin: the new routes are guarded like
+// the decision buttons: a session, and no cross-origin posts.
+func TestHandsRoutesNeedSessionAndSameOrigin(t *testing.T) {
+	s := newHandsServer(t)
+	anna := s.login(t, "anna")
+	p := s.savePosts(t, 1)[0]
+	for _, action := range []string{"undo", "lease", "release", "alt_text", "pin", "unpin"} {
+		target := postTarget(p, action)
+		t.Run(action, func(t *testing.T) {
+			if rec := s.do(t, request{method: "POST", target: target, form: url.Values{}, headers: sameOrigin()}); rec.Code != http.StatusUnauthorized {
+				t.Errorf("without a session: %d, want 401", rec.Code)
+			}
+			rec := s.do(t, request{method: "POST", target: target, form: url.Values{}, cookie: anna,
+				headers: map[string]string{"Sec-Fetch-Site": "cross-site", "Accept": "application/json"}})
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("cross-site: %d, want 403", rec.Code)
+			}
+		})
+	}
+	if log, _ := s.st.Decisions(context.Background(), store.DecisionFilter{PostID: p.ID}); len(log) != 0 {
+		t.Errorf("refused requests wrote %d decisions", len(log))
+	}
+	if rec := s.do(t, request{method: "GET", target: "/static/moderation/queue.js"}); rec.Code != 200 ||
+		!strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") || !strings.Contains(rec.Body.String(), "EventSource") {
+		t.Errorf("queue.js: %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}

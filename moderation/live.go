@@ -85,6 +85,14 @@ func (e *queueEvents) unsubscribe(ch chan []byte) {
 	}
 }
 
+// listening reports whether any queue is open, so changes nobody would
+// see (rules deciding a whole backlog at night) cost no renders.
+func (e *queueEvents) listening() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.clients) > 0
+}
+
 // close ends every stream; later subscribers are refused.
 func (e *queueEvents) close() {
 	e.mu.Lock()
@@ -120,6 +128,9 @@ type leaseEventData struct {
 
 // announce tells every open queue about a post as the store has it now.
 func (h *Handler) announce(id int64) {
+	if !h.events.listening() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p, err := h.st.PostByID(ctx, id)

@@ -172,6 +172,16 @@ func TestBrowserTwoModeratorsWorkOneQueue(t *testing.T) {
 	press(t, annaTab, "r")
 	waitUntil(t, annaTab, "r rejects", chromedp.WaitReady(chromedp.CSS(queueCard(p[6])+`[data-status="rejected"]`)))
 	cursorOn(t, annaTab, "anna", p[5], "after r")
+	// The toast's Undo button does what u does.
+	waitUntil(t, annaTab, "the toast's Undo button",
+		chromedp.Click(chromedp.CSS(`[data-testid=toast] [data-testid=undo-button]`)),
+		chromedp.WaitReady(chromedp.CSS(queueCard(p[6])+`[data-status="pending"]`)))
+	cursorOn(t, annaTab, "anna", p[6], "after Undo")
+	press(t, annaTab, "r")
+	waitUntil(t, annaTab, "r rejects again", chromedp.WaitReady(chromedp.CSS(queueCard(p[6])+`[data-status="rejected"]`)))
+	cursorOn(t, annaTab, "anna", p[5], "after r again")
+	press(t, annaTab, "x")
+	waitUntil(t, annaTab, "x selects", chromedp.WaitReady(chromedp.CSS(queueCard(p[5])+` input[type=checkbox][name=ids][data-testid=select]:checked`)))
 	press(t, annaTab, "k")
 	cursorOn(t, annaTab, "anna", p[6], "after k")
 	press(t, annaTab, "jj")
