@@ -140,8 +140,12 @@ func (h *Handler) undoRefusal(ue *store.UndoError) string {
 
 func pastTense(a model.Action) string {
 	switch a {
-	case model.ActionApprove, model.ActionRemove, model.ActionEdited:
+	case model.ActionApprove, model.ActionRemove:
 		return string(a) + "d"
+	case model.ActionEdited:
+		return "edited"
+	case model.ActionHold:
+		return "held"
 	case model.ActionUndo:
 		return "undid a decision on"
 	case model.ActionAltText:
@@ -309,7 +313,7 @@ func (h *Handler) altTextFirst(w http.ResponseWriter, r *http.Request, id int64,
 // anna at 14:02."
 func (h *Handler) conflictText(p model.Post) string {
 	if p.DecidedBy == "" {
-		return fmt.Sprintf("That post is %s.", p.Status)
+		return fmt.Sprintf("That post is already %s.", p.Status)
 	}
 	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(h.opts.Location).Format("15:04"))
 }

@@ -3,7 +3,6 @@ package moderation
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -90,10 +89,7 @@ func (h *Handler) conflictNotice(r *http.Request, id int64) string {
 	if p.Status == model.StatusPending {
 		return ""
 	}
-	if p.DecidedBy == "" {
-		return fmt.Sprintf("That post is already %s.", p.Status)
-	}
-	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(h.opts.Location).Format("15:04"))
+	return h.conflictText(p)
 }
 
 // parsePage reads a queue page's status and paging cursor; empty means the
