@@ -248,12 +248,12 @@ func TestBrowserTwoModeratorsWorkOneQueue(t *testing.T) {
 	waitUntil(t, bobTab, "bob opens the approved tab", chromedp.Navigate(base+"/moderate?status=approved"),
 		chromedp.WaitReady(chromedp.CSS(`main.queue[data-status="approved"][data-live="true"]`)))
 	cursorOn(t, bobTab, "bob", p[3], "bob on the approved tab")
-	press(t, bobTab, "r")
 	start := time.Now()
-	wallCtx, cancelWall := context.WithTimeout(wallTab, 5*time.Second)
-	defer cancelWall()
-	waitUntil(t, wallCtx, "the retracted post leaves the wall", chromedp.WaitNotPresent(chromedp.CSS(wallCard(p[3]))))
-	t.Logf("retracted post left the wall %v after the key press", time.Since(start).Round(time.Millisecond))
+	press(t, bobTab, "r")
+	waitUntil(t, wallTab, "the retracted post leaves the wall", chromedp.WaitNotPresent(chromedp.CSS(wallCard(p[3]))))
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the retracted post left the wall %v after the key press, want within a second", took.Round(time.Millisecond))
+	}
 	waitUntil(t, annaTab, "the post bob retracted leaves anna's pending queue", chromedp.WaitNotPresent(chromedp.CSS(queueCard(p[3]))))
 	if got, _ := st.PostByID(context.Background(), p[3].ID); got.Status != model.StatusRejected || got.DecidedBy != "bob" {
 		t.Errorf("post 3 = %s by %s, want rejected (retracted) by bob", got.Status, got.DecidedBy)
