@@ -259,3 +259,52 @@ func TestBrowserTwoModeratorsWorkOneQueue(t *testing.T) {
 		t.Errorf("post 3 = %s by %s, want rejected (retracted) by bob", got.Status, got.DecidedBy)
 	}
 }
+
+// TestBrowserHighlightAsksForAltText: h on an approved post whose photo has
+// no alt text opens the alt text form instead; "Save and highlight" does
+// both; p pins and u unpins.
+func TestBrowserHighlightAsksForAltText(t *testing.T) {
+	a, base := startApp(t)
+	st := a.store
+	addModerator(t, st, "anna", "correct horse battery")
+	fp := fixturePost("https://social.example/users/r/statuses/1", "Region 1", "<p>Opening day #CohesionAlliance</p>")
+	fp.Media = []model.Media{{Kind: model.MediaImage, URL: "https://social.example/opening.jpg"}}
+	p := savePost(t, st, fp)
+	if _, err := st.Decide(context.Background(), model.Decision{PostID: p.ID, Action: model.ActionApprove, Actor: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+
+	root := browser(t)
+	ctx, cancel := context.WithTimeout(root, 60*time.Second)
+	defer cancel()
+	openQueue(t, ctx, base, "anna", "/moderate?status=approved")
+	cursorOn(t, ctx, "anna", p, "the approved tab")
+
+	press(t, ctx, "h")
+	waitUntil(t, ctx, "h asks for alt text first",
+		chromedp.WaitVisible(chromedp.CSS(queueCard(p)+` [data-testid=alt-needed]`)),
+		chromedp.Poll[chromedp.Void](`document.activeElement && document.activeElement.matches('[data-testid=alt-input]')`))
+	if got, _ := st.PostByID(context.Background(), p.ID); got.Highlighted {
+		t.Fatal("highlighted although its photo has no alt text")
+	}
+	press(t, ctx, "Ribbon cut at the new tram depot")
+	waitUntil(t, ctx, "save and highlight",
+		chromedp.Click(chromedp.CSS(queueCard(p)+` [data-testid=alt-save-highlight]`)),
+		chromedp.WaitReady(chromedp.CSS(queueCard(p)+`[data-highlighted="true"]`)))
+	got, _ := st.PostByID(context.Background(), p.ID)
+	if !got.Highlighted || got.Media[0].AltText != "Ribbon cut at the new tram depot" {
+		t.Fatalf("after save and highlight: highlighted %v, alt %q", got.Highlighted, got.Media[0].AltText)
+	}
+
+	// The cursor stayed on the card; p pins, u takes the pin back.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`)); err != nil {
+		t.Fatal(err)
+	}
+	press(t, ctx, "p")
+	waitUntil(t, ctx, "p pins", chromedp.WaitReady(chromedp.CSS(queueCard(p)+`[data-pinned="true"]`)))
+	press(t, ctx, "u")
+	waitUntil(t, ctx, "u unpins", chromedp.WaitReady(chromedp.CSS(queueCard(p)+`[data-pinned="false"]`)))
+	if got, _ := st.PostByID(context.Background(), p.ID); got.Pinned || !got.Highlighted {
+		t.Errorf("after p, u: pinned %v, highlighted %v; want unpinned, still highlighted", got.Pinned, got.Highlighted)
+	}
+}
