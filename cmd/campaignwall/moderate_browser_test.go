@@ -235,8 +235,10 @@ func TestBrowserTwoModeratorsWorkOneQueue(t *testing.T) {
 	}
 
 	// ? shows the keys, Escape closes them.
+	screenshot(t, annaTab, "queue-cursor.png")
 	press(t, annaTab, "?")
 	waitUntil(t, annaTab, "? shows the keys", chromedp.WaitVisible(chromedp.CSS(`[data-testid=key-help]`)))
+	screenshot(t, annaTab, "queue-keys.png")
 	press(t, annaTab, "\x1b")
 	waitUntil(t, annaTab, "Escape closes the keys", chromedp.WaitNotVisible(chromedp.CSS(`[data-testid=key-help]`)))
 

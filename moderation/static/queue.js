@@ -263,14 +263,12 @@
         return;
       }
       var what = d.action || action;
-      if (what !== 'undo') {
-        last = { id: id, action: what };
-        showToast((d.message && what === 'alt_text' ? d.message : (PAST[what] || 'Done') + '.'));
-      }
-      if (d.message && what !== 'alt_text') {
-        say(d.message);
+      if (what === 'alt_text') {
+        say(d.message || 'Alt text saved.'); // not undone: the text is edited again instead
       } else {
-        say((PAST[what] || 'Done') + '.');
+        last = { id: id, action: what };
+        showToast((PAST[what] || 'Done') + '.');
+        say(d.message || (PAST[what] || 'Done') + '.');
       }
       if (done) {
         done(fresh, d);
@@ -278,13 +276,24 @@
     });
   }
 
+  // nextOpen is the first card after el still waiting in this tab (a card
+  // decided in place stays on the page until the next load).
+  function nextOpen(el) {
+    var all = cards();
+    for (var i = all.indexOf(el) + 1; i < all.length; i++) {
+      if (all[i].getAttribute('data-status') === tab) {
+        return all[i];
+      }
+    }
+    return null;
+  }
+
   function decide(action) {
     act(cursor, action, null, function (fresh) {
       if ((action === 'approve' || action === 'reject' || action === 'retract') && fresh === cursor) {
-        var all = cards();
-        var i = all.indexOf(fresh);
-        if (all[i + 1]) {
-          setCursor(all[i + 1], true);
+        var next = nextOpen(fresh);
+        if (next) {
+          setCursor(next, true);
         } else {
           lease();
         }
@@ -434,10 +443,9 @@
       if (action === 'alt_text' || params.without_alt) {
         return;
       }
-      var all = cards();
-      var i = all.indexOf(fresh);
-      if ((action === 'approve' || action === 'reject') && all[i + 1]) {
-        setCursor(all[i + 1], false);
+      var next = nextOpen(fresh);
+      if ((action === 'approve' || action === 'reject') && next) {
+        setCursor(next, false);
       }
     });
   });
