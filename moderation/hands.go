@@ -167,9 +167,7 @@ func (h *Handler) lease(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if prev, err := strconv.ParseInt(r.PostFormValue("release"), 10, 64); err == nil && prev > 0 && prev != id {
-		if err := h.st.ReleaseLease(ctx, prev, m.ID); err != nil {
-			h.log.ErrorContext(ctx, "release lease", slog.Int64("post_id", prev), slog.Any("error", err))
-		}
+		h.releaseLease(r, prev, m.ID)
 	}
 	err := h.st.TakeLease(ctx, id, m.ID, h.clock(), LeaseDuration)
 	var le *store.LeaseError
@@ -194,16 +192,27 @@ func (h *Handler) lease(w http.ResponseWriter, r *http.Request) {
 
 // release ends the moderator's lease on a post (they closed the page).
 func (h *Handler) release(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	m, _ := auth.ModeratorFromContext(ctx)
+	m, _ := auth.ModeratorFromContext(r.Context())
 	id, _, _, ok := h.postForm(w, r)
 	if !ok {
 		return
 	}
-	if err := h.st.ReleaseLease(ctx, id, m.ID); err != nil {
-		h.log.ErrorContext(ctx, "release lease", slog.Int64("post_id", id), slog.Any("error", err))
-	}
+	h.releaseLease(r, id, m.ID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// releaseLease ends a moderator's lease and shows the post again in the
+// other open queues, which hid it while it was leased. (A lease that just
+// expires shows the post again only on their next load.)
+func (h *Handler) releaseLease(r *http.Request, postID, moderatorID int64) {
+	released, err := h.st.ReleaseLease(r.Context(), postID, moderatorID)
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "release lease", slog.Int64("post_id", postID), slog.Any("error", err))
+		return
+	}
+	if released {
+		h.announce(postID)
+	}
 }
 
 // maxAltText caps one photo's alt text, in characters.

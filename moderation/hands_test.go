@@ -331,8 +331,8 @@ func TestQueueEventsAnnounceNewPendingPosts(t *testing.T) {
 	}
 	next("hello") // subscribed: what follows is live
 
-	posts := s.savePosts(t, 1)
-	s.h.PostsCollected(context.Background(), posts)
+	posts := s.savePosts(t, 2)
+	s.h.PostsCollected(context.Background(), posts[:1])
 	var d postEventData
 	if err := json.Unmarshal([]byte(next("post")), &d); err != nil {
 		t.Fatal(err)
@@ -352,6 +352,16 @@ func TestQueueEventsAnnounceNewPendingPosts(t *testing.T) {
 	var le leaseEventData
 	if err := json.Unmarshal([]byte(next("lease")), &le); err != nil || le.ID != posts[0].ID || le.By != "bob" {
 		t.Errorf("lease event = %+v (%v)", le, err)
+	}
+	// bob moves on: the post he leaves shows again in the other queues.
+	if code, _ := s.postJSON(t, bob, postTarget(posts[1], "lease"), url.Values{"release": {idString(posts[0].ID)}}); code != 200 {
+		t.Fatal(code)
+	}
+	if err := json.Unmarshal([]byte(next("post")), &d); err != nil || d.ID != posts[0].ID || d.Status != model.StatusPending {
+		t.Errorf("event after bob moved on = %+v (%v), want post %d pending again", d, err, posts[0].ID)
+	}
+	if err := json.Unmarshal([]byte(next("lease")), &le); err != nil || le.ID != posts[1].ID || le.By != "bob" {
+		t.Errorf("lease event = %+v (%v), want bob's lease of %d", le, err, posts[1].ID)
 	}
 	if code, _ := s.postJSON(t, bob, postTarget(posts[0], "approve"), url.Values{}); code != 200 {
 		t.Fatal(code)

@@ -63,9 +63,12 @@ WHERE l.post_id = ?`, postID).Scan(&le.Holder, &exp); err != nil {
 }
 
 // ReleaseLease ends a moderator's own lease on a post; anyone else's stays.
-func (s *Store) ReleaseLease(ctx context.Context, postID, moderatorID int64) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM post_leases WHERE post_id = ? AND moderator_id = ?`, postID, moderatorID); err != nil {
-		return fmt.Errorf("store: release lease of post %d: %w", postID, err)
+// It reports whether there was one to end.
+func (s *Store) ReleaseLease(ctx context.Context, postID, moderatorID int64) (bool, error) {
+	r, err := s.w.ExecContext(ctx, `DELETE FROM post_leases WHERE post_id = ? AND moderator_id = ?`, postID, moderatorID)
+	if err != nil {
+		return false, fmt.Errorf("store: release lease of post %d: %w", postID, err)
 	}
-	return nil
+	n, _ := r.RowsAffected()
+	return n > 0, nil
 }

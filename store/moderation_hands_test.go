@@ -75,14 +75,14 @@ func TestLeases(t *testing.T) {
 		t.Errorf("bob takes over an expired lease: %v", err)
 	}
 	// Released on release and on decision.
-	if err := s.ReleaseLease(ctx, posts[2].ID, anna.ID); err != nil {
-		t.Fatal(err)
+	if released, err := s.ReleaseLease(ctx, posts[2].ID, anna.ID); err != nil || released {
+		t.Fatalf("anna releases bob's lease: %v, %v; want nothing released", released, err)
 	}
 	if got := pendingIDs(t, s, anna.ID, t0.Add(92*time.Second)); len(got) != 2 {
 		t.Errorf("anna's release ended bob's lease: her queue = %v", got)
 	}
-	if err := s.ReleaseLease(ctx, posts[2].ID, bob.ID); err != nil {
-		t.Fatal(err)
+	if released, err := s.ReleaseLease(ctx, posts[2].ID, bob.ID); err != nil || !released {
+		t.Fatalf("bob releases his lease: %v, %v", released, err)
 	}
 	if got := pendingIDs(t, s, anna.ID, t0.Add(92*time.Second)); len(got) != 3 {
 		t.Errorf("after bob's release anna's queue = %v, want all three", got)

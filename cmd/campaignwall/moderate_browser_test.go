@@ -169,6 +169,8 @@ func TestBrowserTwoModeratorsWorkOneQueue(t *testing.T) {
 	// j, r rejects; j, j lands on the post with a photo.
 	press(t, annaTab, "j")
 	cursorOn(t, annaTab, "anna", p[6], "after j")
+	waitUntil(t, bobTab, "the post anna moved off shows again in bob's queue", chromedp.WaitReady(chromedp.CSS(queueCard(p[8]))))
+	cursorOn(t, bobTab, "bob", p[7], "after a post arrived above")
 	press(t, annaTab, "r")
 	waitUntil(t, annaTab, "r rejects", chromedp.WaitReady(chromedp.CSS(queueCard(p[6])+`[data-status="rejected"]`)))
 	cursorOn(t, annaTab, "anna", p[5], "after r")

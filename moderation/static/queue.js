@@ -132,6 +132,10 @@
     }
     if (!id) {
       if (leased) {
+        var was = findCard(leased);
+        if (was) {
+          was.removeAttribute('data-leased');
+        }
         post('/moderate/posts/' + leased + '/release');
         leased = null;
       }
@@ -143,6 +147,10 @@
     var params = {};
     if (leased && leased !== id) {
       params.release = leased;
+      var was = findCard(leased);
+      if (was) {
+        was.removeAttribute('data-leased');
+      }
     }
     if (renew) {
       params.renew = '1';
