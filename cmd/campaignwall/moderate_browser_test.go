@@ -186,8 +186,20 @@ func TestBrowserTwoModeratorsWorkOneQueue(t *testing.T) {
 	waitUntil(t, annaTab, "x selects", chromedp.WaitReady(chromedp.CSS(queueCard(p[5])+` input[type=checkbox][name=ids][data-testid=select]:checked`)))
 	press(t, annaTab, "k")
 	cursorOn(t, annaTab, "anna", p[6], "after k")
-	press(t, annaTab, "jj")
-	cursorOn(t, annaTab, "anna", p[4], "after jj")
+	press(t, annaTab, "j")
+	cursorOn(t, annaTab, "anna", p[5], "after j")
+
+	// anna approves post 5, bob retracts it at once: it leaves anna's queue
+	// live, and her undo is refused with who acted, in the live region.
+	press(t, annaTab, "a")
+	waitUntil(t, annaTab, "a approves post 5", chromedp.WaitReady(chromedp.CSS(queueCard(p[5])+`[data-status="approved"]`)))
+	cursorOn(t, annaTab, "anna", p[4], "after a on post 5")
+	loginModerator(t, base, "bob", "correct horse battery").decide(p[5], model.ActionRetract)
+	waitUntil(t, annaTab, "the post bob retracted leaves anna's queue", chromedp.WaitNotPresent(chromedp.CSS(queueCard(p[5]))))
+	press(t, annaTab, "u")
+	waitUntil(t, annaTab, "the refused undo says why",
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid=live-region]').textContent.startsWith('Not undone: bob retracted it at')`))
+	cursorOn(t, annaTab, "anna", p[4], "after the refused undo")
 
 	// e opens the alt text form; keys typed there are text, not commands.
 	press(t, annaTab, "e")
