@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cohesionalliance/campaignwall/auth"
 	"github.com/cohesionalliance/campaignwall/model"
@@ -106,6 +107,7 @@ type BulkResultView struct {
 	Conflicts    []model.Post // decided by someone else first, as they are now
 	Missing      []int64      // no such post any more
 	BackURL      string
+	Location     *time.Location
 }
 
 type bulkJSON struct {
@@ -143,9 +145,9 @@ func (h *Handler) bulkDecide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	why := reason(r.PostFormValue("reason"))
-	v := BulkResultView{CampaignName: h.opts.CampaignName, Moderator: m.Name, Action: string(action), BackURL: back}
+	v := BulkResultView{CampaignName: h.opts.CampaignName, Moderator: m.Name, Action: string(action), BackURL: back, Location: h.opts.Location}
 	for _, id := range ids {
-		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: why})
+		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: why, At: h.clock()})
 		var se *store.StateError
 		switch {
 		case errors.As(err, &se):
@@ -246,12 +248,4 @@ func shortText(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// conflictText says what became of a post someone else decided.
-func conflictText(p model.Post) string {
-	if p.DecidedBy == "" {
-		return "now " + string(p.Status)
-	}
-	return fmt.Sprintf("%s by %s at %s", strings.ToLower(statusLabel(p.Status)), p.DecidedBy, p.DecidedAt.UTC().Format("15:04 MST"))
 }

@@ -390,7 +390,17 @@ func bulkBar(v QueueView) templ.Component {
 			templ_7745c5c3_Var20 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div class=\"bulk\" data-testid=\"bulk-bar\"><form id=\"bulk\" method=\"post\" action=\"/moderate/bulk\" class=\"bulk-selected\" data-testid=\"bulk-form\"><input type=\"hidden\" name=\"back\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div class=\"bulk\" data-testid=\"bulk-bar\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if len(v.Posts) == 0 {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, " hidden")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "><form id=\"bulk\" method=\"post\" action=\"/moderate/bulk\" class=\"bulk-selected\" data-testid=\"bulk-form\"><input type=\"hidden\" name=\"back\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -403,12 +413,12 @@ func bulkBar(v QueueView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\"> <span>Selected posts:</span> <button type=\"submit\" name=\"action\" value=\"approve\" class=\"approve\" data-testid=\"bulk-approve-selected\">Approve selected</button> <button type=\"submit\" name=\"action\" value=\"reject\" class=\"reject\" data-testid=\"bulk-reject-selected\">Reject selected</button></form><form method=\"get\" action=\"/moderate/bulk\" class=\"bulk-all\" data-testid=\"bulk-all-form\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\"> <span>Selected posts:</span> <button type=\"submit\" name=\"action\" value=\"approve\" class=\"approve\" data-testid=\"bulk-approve-selected\">Approve selected</button> <button type=\"submit\" name=\"action\" value=\"reject\" class=\"reject\" data-testid=\"bulk-reject-selected\">Reject selected</button></form><form method=\"get\" action=\"/moderate/bulk\" class=\"bulk-all\" data-testid=\"bulk-all-form\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, kv := range v.Query.hiddenFilters() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<input type=\"hidden\" name=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<input type=\"hidden\" name=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -421,7 +431,7 @@ func bulkBar(v QueueView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -434,12 +444,12 @@ func bulkBar(v QueueView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "\"> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "\"> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<span>All ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<span>All ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -452,7 +462,7 @@ func bulkBar(v QueueView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, " matching:</span> <button type=\"submit\" name=\"action\" value=\"approve\" data-testid=\"bulk-approve-all\">Approve all…</button> <button type=\"submit\" name=\"action\" value=\"reject\" class=\"reject\" data-testid=\"bulk-reject-all\">Reject all…</button></form></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, " matching:</span> <button type=\"submit\" name=\"action\" value=\"approve\" data-testid=\"bulk-approve-all\">Approve all…</button> <button type=\"submit\" name=\"action\" value=\"reject\" class=\"reject\" data-testid=\"bulk-reject-all\">Reject all…</button></form></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -65,9 +65,9 @@ func (h *Handler) moderatorsPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, ModeratorsPage(v))
 }
 
-// answer renders the page again after a form, with a message or a new
+// answerModerators renders the page again after a form, with a message or a new
 // password; the list is read afresh.
-func (h *Handler) answer(w http.ResponseWriter, r *http.Request, status int, edit func(*ModeratorsView)) {
+func (h *Handler) answerModerators(w http.ResponseWriter, r *http.Request, status int, edit func(*ModeratorsView)) {
 	v, err := h.moderatorsView(r)
 	if err != nil {
 		h.serverError(w, r, "moderators", err)
@@ -104,7 +104,7 @@ func (h *Handler) addModerator(w http.ResponseWriter, r *http.Request) {
 		role = model.RoleAdmin
 	}
 	refuse := func(msg string) {
-		h.answer(w, r, http.StatusBadRequest, func(v *ModeratorsView) { v.Error, v.NewName = msg, name })
+		h.answerModerators(w, r, http.StatusBadRequest, func(v *ModeratorsView) { v.Error, v.NewName = msg, name })
 	}
 	if msg := validName(name); msg != "" {
 		refuse(msg)
@@ -136,7 +136,7 @@ func (h *Handler) addModerator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.InfoContext(ctx, "moderator added", slog.String("moderator", m.Name), slog.String("role", string(m.Role)), slog.String("by", admin.Name))
-	h.answer(w, r, http.StatusOK, func(v *ModeratorsView) {
+	h.answerModerators(w, r, http.StatusOK, func(v *ModeratorsView) {
 		v.Notice = fmt.Sprintf("%s added as %s.", m.Name, m.Role)
 		if generated {
 			v.PasswordFor, v.Password = m.Name, password
@@ -171,7 +171,7 @@ func (h *Handler) removeModerator(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m.ID == admin.ID {
-		h.answer(w, r, http.StatusConflict, func(v *ModeratorsView) {
+		h.answerModerators(w, r, http.StatusConflict, func(v *ModeratorsView) {
 			v.Error = "You cannot remove your own account. Ask another admin."
 		})
 		return
@@ -179,7 +179,7 @@ func (h *Handler) removeModerator(w http.ResponseWriter, r *http.Request) {
 	err := h.st.RemoveModerator(ctx, m.ID)
 	switch {
 	case errors.Is(err, store.ErrLastAdmin):
-		h.answer(w, r, http.StatusConflict, func(v *ModeratorsView) {
+		h.answerModerators(w, r, http.StatusConflict, func(v *ModeratorsView) {
 			v.Error = fmt.Sprintf("%s is the last admin and cannot be removed.", m.Name)
 		})
 		return
@@ -216,7 +216,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
 		// Their own sessions ended with the reset, this one included.
 		h.auth.ClearSessionCookie(w)
 	}
-	h.answer(w, r, http.StatusOK, func(v *ModeratorsView) {
+	h.answerModerators(w, r, http.StatusOK, func(v *ModeratorsView) {
 		v.Notice = fmt.Sprintf("New password for %s; every session of theirs was ended.", m.Name)
 		v.PasswordFor, v.Password = m.Name, password
 	})

@@ -3,9 +3,9 @@ package moderation
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +30,13 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := query.filter(h.opts.Location)
+	if query.Status == model.StatusPending {
+		// The post under another moderator's cursor is theirs for now
+		// (leases.go). The counts still include it: they are read from
+		// tables the triggers keep, which know nothing of leases, and a
+		// post someone is looking at is still waiting.
+		f.HideLeasedFor, f.LeaseTime = m.ID, h.clock()
+	}
 	counts, err := h.st.QueueCounts(ctx, f)
 	if errors.Is(err, store.ErrSearch) {
 		problems = append(problems, "The search needs at least one letter or digit; it was left out.")
@@ -83,6 +90,12 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	if id, err := strconv.ParseInt(r.URL.Query().Get("conflict"), 10, 64); err == nil && id > 0 {
 		v.Notice = h.conflictNotice(r, id)
 	}
+	if id, err := strconv.ParseInt(r.URL.Query().Get("alt"), 10, 64); err == nil && id > 0 {
+		v.Hands.AltFor = id
+		if v.Notice == "" {
+			v.Notice = "The post's photos have no alt text: add it before highlighting, or highlight without it."
+		}
+	}
 	h.render(w, r, http.StatusOK, QueuePage(v))
 }
 
@@ -100,10 +113,7 @@ func (h *Handler) conflictNotice(r *http.Request, id int64) string {
 	if p.Status == model.StatusPending {
 		return ""
 	}
-	if p.DecidedBy == "" {
-		return fmt.Sprintf("That post is already %s.", p.Status)
-	}
-	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(h.opts.Location).Format("15:04"))
+	return h.conflictText(p)
 }
 
 // parsePage reads a queue page's status and paging cursor; empty means the
@@ -144,21 +154,19 @@ func (h *Handler) decide(action model.Action) http.Handler {
 			h.clientError(w, asJSON, http.StatusBadRequest, "bad_form", "The form could not be read.")
 			return
 		}
-		// Unknown paging values fall back to the first pending page: going
-		// back somewhere sensible beats an error after a decision was made.
-		status, before, ok := parsePage(r.PostFormValue("status"), r.PostFormValue("before"))
-		if !ok {
-			status, before = model.StatusPending, 0
+		v := formView(r)
+		back := v.backURL()
+		if action == model.ActionHighlight && h.altTextFirst(w, r, id, v) {
+			return
 		}
-		back := backURL(r.PostFormValue("back"), queueURL(status, before))
-		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason"))})
+		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason")), At: h.clock()})
 		var se *store.StateError
 		switch {
 		case errors.As(err, &se):
 			h.log.InfoContext(ctx, "decision refused", slog.Int64("post_id", id), slog.String("action", string(action)),
 				slog.String("moderator", m.Name), slog.String("status", string(se.Post.Status)), slog.String("decided_by", se.Post.DecidedBy))
 			if asJSON {
-				writeJSON(w, http.StatusConflict, decisionJSON{Error: "conflict", Message: "The post's state does not allow this.", Post: postState(se.Post)})
+				h.answer(w, r, http.StatusConflict, decisionJSON{Error: "conflict"}, se.Post, v, h.conflictText(se.Post))
 				return
 			}
 			u := back
@@ -183,11 +191,37 @@ func (h *Handler) decide(action model.Action) http.Handler {
 		h.log.InfoContext(ctx, "post decided", slog.Int64("post_id", id), slog.String("action", string(action)), slog.String("moderator", m.Name))
 		h.notifier.PostChanged(post)
 		if asJSON {
-			writeJSON(w, http.StatusOK, decisionJSON{Post: postState(post)})
+			h.answer(w, r, http.StatusOK, decisionJSON{Action: string(action)}, post, v, "")
 			return
 		}
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	})
+}
+
+// formView is the queue page a form on it came from, as far as a card
+// rendered for the answer needs it: the page in its "back" field (status,
+// filters, cursor), or failing that its "status" and "before" fields.
+// Unknown values fall back to the first pending page: going back somewhere
+// sensible beats an error after a decision was made.
+func formView(r *http.Request) QueueView {
+	status, before, ok := parsePage(r.PostFormValue("status"), r.PostFormValue("before"))
+	if !ok {
+		status, before = model.StatusPending, 0
+	}
+	q := queueQuery{Status: status, Before: before}
+	if back := backURL(r.PostFormValue("back"), ""); back != "" {
+		if u, err := url.Parse(back); err == nil {
+			if bq, _, ok := parseQueueQuery(u.Query()); ok {
+				q = bq
+			}
+		}
+	}
+	return viewFor(q)
+}
+
+// viewFor is the part of a queue page's view a single card needs.
+func viewFor(q queueQuery) QueueView {
+	return QueueView{Status: q.Status, Before: q.Before, Query: q}
 }
 
 // backURL returns the queue page a form came from (its "back" field) if it
@@ -220,6 +254,8 @@ type decisionJSON struct {
 	Error   string    `json:"error,omitempty"`
 	Message string    `json:"message,omitempty"`
 	Post    *postJSON `json:"post,omitempty"`
+	Action  string    `json:"action,omitempty"` // what was done, for the undo toast
+	HTML    string    `json:"html,omitempty"`   // the post's queue card as it is now
 }
 
 type postJSON struct {

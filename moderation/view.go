@@ -38,13 +38,23 @@ type QueueView struct {
 	Total        int                        // posts matching the status and every filter
 	Problems     []string                   // filter values that were left out, and why
 	SearchCapped bool                       // the search matched more than store.SearchWindow posts
+	Hands        handsView                  // keyboard, undo, leases and alt text (hands.go)
 }
 
 // backURL is where a form on the page sends the moderator back to: this page.
 func (v QueueView) backURL() string { return v.Query.URL() }
 
-// bulkAllowed: bulk actions act on pending posts only.
-func (v QueueView) bulkAllowed() bool { return v.Status == model.StatusPending && len(v.Posts) > 0 }
+// bulkAllowed: bulk actions act on pending posts only. The bar is on every
+// pending page, hidden while it lists no post: a card the live stream
+// brings in (queue.js) has a checkbox for its form.
+func (v QueueView) bulkAllowed() bool { return v.Status == model.StatusPending }
+
+// selectable tells whether a card gets a checkbox for the bulk form: a
+// pending post in the pending tab. It depends on the card and the tab
+// only, so cards rendered alone (JSON answers, live events) have it too.
+func (v QueueView) selectable(p model.Post) bool {
+	return p.Status == model.StatusPending && v.Status == model.StatusPending
+}
 
 // Tab links to one status's queue.
 type Tab struct {
@@ -145,6 +155,19 @@ func formatTime(t time.Time, loc *time.Location) string {
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// conflictText says who decided a post first, the one wording of a refused
+// decision everywhere (queue notice, JSON answers, bulk results): "Already
+// approved by anna at 14:02." in the moderators' time zone.
+func conflictText(p model.Post, loc *time.Location) string {
+	if p.DecidedBy == "" {
+		return fmt.Sprintf("That post is already %s.", p.Status)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(loc).Format("15:04"))
+}
+
 // decidedText says who last decided a post, e.g. "Approved by anna at 14:02 UTC".
 func decidedText(p model.Post, loc *time.Location) string {
 	if p.DecidedBy == "" {
@@ -170,4 +193,22 @@ func mediaLabel(k model.MediaKind) string {
 		return "Audio"
 	}
 	return "Media"
+}
+
+// liveFrom and liveTo are the page's date range in Unix milliseconds (""
+// when open), for queue.js to tell whether a post arriving live belongs on
+// this page: the days are whole days in the moderators' time zone, which
+// the browser need not share.
+func (v QueueView) liveFrom() string {
+	if f := v.Query.filter(v.loc()); !f.From.IsZero() {
+		return idString(f.From.UnixMilli())
+	}
+	return ""
+}
+
+func (v QueueView) liveTo() string {
+	if f := v.Query.filter(v.loc()); !f.To.IsZero() {
+		return idString(f.To.UnixMilli())
+	}
+	return ""
 }

@@ -389,6 +389,20 @@ CREATE INDEX decisions_action ON decisions (action, id);
 `)
 		return err
 	},
+	// Moderators' leases on pending posts (store/leases.go): the post under a
+	// moderator's cursor is hidden from the others' queues for a short
+	// while, so a team splits the work instead of reading the same posts.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE post_leases (
+	post_id      INTEGER PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE,
+	moderator_id INTEGER NOT NULL REFERENCES moderators(id) ON DELETE CASCADE,
+	expires_at   INTEGER NOT NULL
+);
+CREATE INDEX post_leases_expires ON post_leases (expires_at);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
