@@ -36,6 +36,7 @@ type BulkConfirmView struct {
 	Action       string // approve or reject
 	IDs          []int64
 	Matching     int      // pending posts the filter matches, maybe more than IDs
+	Leased       int      // of those, how many other moderators hold leases on (left out of IDs)
 	Filters      []string // the filters in words
 	BackURL      string
 	SearchCapped bool // the search matched more than store.SearchWindow posts
@@ -59,6 +60,9 @@ func (h *Handler) bulkConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	query.Status, query.Before = model.StatusPending, 0
 	f := query.filter(h.opts.Location)
+	// Posts under another moderator's cursor are theirs to decide, as on
+	// the queue page (leases.go); the count includes them.
+	f.HideLeasedFor, f.LeaseTime = m.ID, h.clock()
 	counts, err := h.st.QueueCounts(ctx, f)
 	if errors.Is(err, store.ErrSearch) {
 		http.Error(w, "The search needs at least one letter or digit.", http.StatusBadRequest)
@@ -73,10 +77,16 @@ func (h *Handler) bulkConfirm(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "bulk IDs", err)
 		return
 	}
-	h.render(w, r, http.StatusOK, BulkConfirmPage(BulkConfirmView{
+	v := BulkConfirmView{
 		CampaignName: h.opts.CampaignName, Moderator: m.Name, Action: action, IDs: ids,
 		Matching: counts.Total, Filters: filterWords(query), BackURL: query.URL(), SearchCapped: counts.SearchCapped,
-	}))
+	}
+	if len(ids) < maxBulk && counts.Total > len(ids) {
+		// Not a page cut short: the difference is under others' cursors
+		// (or was decided between the two reads).
+		v.Leased, v.Matching = counts.Total-len(ids), len(ids)
+	}
+	h.render(w, r, http.StatusOK, BulkConfirmPage(v))
 }
 
 // filterWords says what a query filters, for the confirmation page.

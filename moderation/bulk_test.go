@@ -294,8 +294,8 @@ func TestBulkApproveFilterWithConflict(t *testing.T) {
 		t.Errorf("result = %q, want %q", got, "Approved 2 posts.")
 	}
 	conflicts := doc.Find(`[data-testid="bulk-conflict"]`)
-	if conflicts.Length() != 1 || conflicts.AttrOr("data-post-id", "") != idString(ids["pt"][1]) || !strings.Contains(conflicts.Text(), "rejected by bob") {
-		t.Errorf("conflicts = %d %q, want post %d rejected by bob", conflicts.Length(), conflicts.Text(), ids["pt"][1])
+	if conflicts.Length() != 1 || conflicts.AttrOr("data-post-id", "") != idString(ids["pt"][1]) || !strings.Contains(conflicts.Text(), "— Already rejected by bob at ") {
+		t.Errorf("conflicts = %d %q, want post %d \"Already rejected by bob at …\", as a refused single decision says", conflicts.Length(), conflicts.Text(), ids["pt"][1])
 	}
 	if got := doc.Find(`[data-testid="bulk-back"]`).AttrOr("href", ""); got != "/moderate?language=pt" {
 		t.Errorf("back link = %q, want /moderate?language=pt", got)

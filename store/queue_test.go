@@ -477,3 +477,66 @@ INSERT INTO media (post_id, position, kind, url) VALUES (2, 0, 'image', 'https:/
 		t.Errorf("daily counts after the migration = %v, %v; want %s", daily, err, want)
 	}
 }
+
+// TestQueueHidesLeasedPosts: a filtered page, a search and a bulk action's
+// IDs leave out the posts another moderator holds a lease on, as the
+// unfiltered queue does; the counts still include them.
+func TestQueueHidesLeasedPosts(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	ids := saveQueuePosts(t, s)
+	var mods []model.Moderator
+	for _, name := range []string{"anna", "bob"} {
+		m, err := s.CreateModerator(ctx, model.Moderator{Name: name, PasswordHash: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods = append(mods, m)
+	}
+	anna, bob := mods[0], mods[1]
+	now := day(10)
+	if err := s.TakeLease(ctx, ids["en_x_photo"], bob.ID, now, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		f      QueueFilter
+		annas  []string // what anna's page lists
+		counts int
+	}{
+		{"photo", QueueFilter{Photo: PhotoWith}, []string{"pt_mastodon_photo"}, 2},
+		{"network", QueueFilter{Network: model.NetworkX}, nil, 1},
+		{"category", QueueFilter{Category: "cities"}, []string{"bg_mastodon"}, 2},
+		{"search", QueueFilter{Search: "cohesion"}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.f
+			f.Status = model.StatusPending
+			f.HideLeasedFor, f.LeaseTime = anna.ID, now
+			posts, err := s.QueuePosts(ctx, f, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(ids, posts); !slices.Equal(got, tt.annas) {
+				t.Errorf("anna's page = %v, want %v", got, tt.annas)
+			}
+			bulk, err := s.QueueIDs(ctx, f, 50)
+			if err != nil || len(bulk) != len(tt.annas) {
+				t.Errorf("anna's bulk IDs = %v (%v), want %d", bulk, err, len(tt.annas))
+			}
+			c, err := s.QueueCounts(ctx, f)
+			if err != nil || c.Total != tt.counts {
+				t.Errorf("count = %d (%v), want %d with the leased post", c.Total, err, tt.counts)
+			}
+			// bob's own page shows it, and anna's does once the lease is over.
+			f.HideLeasedFor = bob.ID
+			mine, _ := s.QueuePosts(ctx, f, 0, 50)
+			f.HideLeasedFor, f.LeaseTime = anna.ID, now.Add(time.Minute)
+			later, _ := s.QueuePosts(ctx, f, 0, 50)
+			if len(mine) != tt.counts || len(later) != tt.counts {
+				t.Errorf("bob's page %d posts, anna's after the lease %d, want %d", len(mine), len(later), tt.counts)
+			}
+		})
+	}
+}
