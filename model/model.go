@@ -160,6 +160,8 @@ const (
 	ActionUnpin       Action = "unpin"
 	ActionHighlight   Action = "highlight"
 	ActionUnhighlight Action = "unhighlight"
+	ActionUndo        Action = "undo"     // a moderator took back their own decision moments after it
+	ActionAltText     Action = "alt_text" // a moderator wrote or changed the alt text of a post's photos
 )
 
 // Decision is one row of the audit log: who did what to which post, when and why.

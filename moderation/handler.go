@@ -37,6 +37,7 @@ type Options struct {
 	ClientIP     func(r *http.Request) string // the client's address for login limits; nil means r.RemoteAddr's host (set it behind a reverse proxy)
 	Bot          BotAdmin                     // the bot on /admin/bot; nil: the page says it is not configured
 	Sources      SourcesOptions               // the sources status page (sources.go)
+	Now          func() time.Time             // the clock of undo windows and leases (hands.go); nil means time.Now
 }
 
 // Handler serves the login and moderation pages.
@@ -46,6 +47,7 @@ type Handler struct {
 	notifier Notifier
 	log      *slog.Logger
 	opts     Options
+	events   *queueEvents // the moderators' live stream (live.go)
 }
 
 // NewHandler returns the moderation pages' Handler. n may be nil until the
@@ -66,8 +68,16 @@ func NewHandler(st *store.Store, a *auth.Service, n Notifier, log *slog.Logger, 
 	if opts.ClientIP == nil {
 		opts.ClientIP = remoteIP
 	}
-	return &Handler{st: st, auth: a, notifier: n, log: log, opts: opts}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Handler{st: st, auth: a, log: log, opts: opts, events: newQueueEvents()}
+	// Open queues hear of every change the screens hear of.
+	h.notifier = queueNotifier{wall: n, h: h}
+	return h
 }
+
+func (h *Handler) clock() time.Time { return h.opts.Now() }
 
 type nopNotifier struct{}
 
@@ -89,18 +99,25 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /static/moderation/moderation.css", page(serveCSS))
 	h.highlightRoutes(mux, form)
+	h.bulkRoutes(mux, form)
+	h.auditRoutes(mux)
+	h.moderatorRoutes(mux, form)
+	h.handsRoutes(mux, form)
 	h.botRoutes(mux)
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)
 	h.submissionRoutes(mux)
 }
 
-// PostsCollected is called by the scheduler with newly stored posts. The
-// queue page picks them up on its next load; live updates come later.
+// PostsCollected is called by the scheduler with newly stored posts. What
+// rules leave pending appears in every open queue (live.go).
 func (h *Handler) PostsCollected(ctx context.Context, posts []model.Post) {
 	posts = h.applyRules(ctx, posts) // what rules decided is no longer pending
 	if len(posts) > 0 {
 		h.log.DebugContext(ctx, "posts collected for moderation", slog.Int("posts", len(posts)))
+	}
+	for _, p := range posts {
+		h.announce(p.ID)
 	}
 }
 

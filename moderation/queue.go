@@ -3,9 +3,9 @@ package moderation
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,44 +24,77 @@ const maxReason = 500
 func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, _ := auth.ModeratorFromContext(ctx)
-	q := r.URL.Query()
-	status, before, ok := parsePage(q.Get("status"), q.Get("before"))
+	query, problems, ok := parseQueueQuery(r.URL.Query())
 	if !ok {
 		http.Error(w, "Unknown page: status must be pending, approved, rejected or removed, and before a post ID.", http.StatusBadRequest)
 		return
 	}
-	// One more than a page tells whether an older page exists.
-	posts, err := h.st.Posts(ctx, store.PostFilter{Status: status, Before: before, Limit: pageSize + 1})
-	if err != nil {
-		h.serverError(w, r, "queue posts", err)
-		return
+	f := query.filter(h.opts.Location)
+	if query.Status == model.StatusPending {
+		// The post under another moderator's cursor is theirs for now
+		// (leases.go). The counts still include it: they are read from
+		// tables the triggers keep, which know nothing of leases, and a
+		// post someone is looking at is still waiting.
+		f.HideLeasedFor, f.LeaseTime = m.ID, h.clock()
 	}
-	counts, err := h.st.CountPosts(ctx)
+	counts, err := h.st.QueueCounts(ctx, f)
+	if errors.Is(err, store.ErrSearch) {
+		problems = append(problems, "The search needs at least one letter or digit; it was left out.")
+		query.Search, f.Search = "", ""
+		counts, err = h.st.QueueCounts(ctx, f)
+	}
 	if err != nil {
 		h.serverError(w, r, "count posts", err)
 		return
 	}
+	var posts []model.Post
+	if counts.Total > 0 {
+		// One more than a page tells whether an older page exists.
+		posts, err = h.st.QueuePosts(ctx, f, query.Before, pageSize+1)
+		if err != nil {
+			h.serverError(w, r, "queue posts", err)
+			return
+		}
+	}
 	v := QueueView{
 		CampaignName: h.opts.CampaignName,
 		Moderator:    m.Name,
-		Status:       status,
-		Before:       before,
+		Admin:        m.Role == model.RoleAdmin,
+		Status:       query.Status,
+		Before:       query.Before,
 		Location:     h.opts.Location,
+		Query:        query,
+		Menus:        filterMenus(query, counts),
+		Total:        counts.Total,
+		Problems:     problems,
+		SearchCapped: counts.SearchCapped,
 	}
 	if len(posts) > pageSize {
 		posts = posts[:pageSize]
-		v.OlderURL = queueURL(status, posts[len(posts)-1].ID)
+		older := query
+		older.Before = posts[len(posts)-1].ID
+		v.OlderURL = older.URL()
 	}
 	v.Posts = posts
 	v.MediaStates = h.mediaStates(ctx, posts)
-	if before > 0 {
-		v.NewestURL = queueURL(status, 0)
+	if query.Before > 0 {
+		first := query
+		first.Before = 0
+		v.NewestURL = first.URL()
 	}
 	for _, s := range tabStatuses {
-		v.Tabs = append(v.Tabs, Tab{Status: s, Label: statusLabel(s), Count: counts[s], URL: queueURL(s, 0), Current: s == status})
+		tab := query
+		tab.Status, tab.Before = s, 0
+		v.Tabs = append(v.Tabs, Tab{Status: s, Label: statusLabel(s), Count: counts.Status[string(s)], URL: tab.URL(), Current: s == query.Status})
 	}
-	if id, err := strconv.ParseInt(q.Get("conflict"), 10, 64); err == nil && id > 0 {
+	if id, err := strconv.ParseInt(r.URL.Query().Get("conflict"), 10, 64); err == nil && id > 0 {
 		v.Notice = h.conflictNotice(r, id)
+	}
+	if id, err := strconv.ParseInt(r.URL.Query().Get("alt"), 10, 64); err == nil && id > 0 {
+		v.Hands.AltFor = id
+		if v.Notice == "" {
+			v.Notice = "The post's photos have no alt text: add it before highlighting, or highlight without it."
+		}
 	}
 	h.render(w, r, http.StatusOK, QueuePage(v))
 }
@@ -80,10 +113,7 @@ func (h *Handler) conflictNotice(r *http.Request, id int64) string {
 	if p.Status == model.StatusPending {
 		return ""
 	}
-	if p.DecidedBy == "" {
-		return fmt.Sprintf("That post is already %s.", p.Status)
-	}
-	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(h.opts.Location).Format("15:04"))
+	return h.conflictText(p)
 }
 
 // parsePage reads a queue page's status and paging cursor; empty means the
@@ -124,23 +154,22 @@ func (h *Handler) decide(action model.Action) http.Handler {
 			h.clientError(w, asJSON, http.StatusBadRequest, "bad_form", "The form could not be read.")
 			return
 		}
-		// Unknown paging values fall back to the first pending page: going
-		// back somewhere sensible beats an error after a decision was made.
-		status, before, ok := parsePage(r.PostFormValue("status"), r.PostFormValue("before"))
-		if !ok {
-			status, before = model.StatusPending, 0
+		v := formView(r)
+		back := v.backURL()
+		if action == model.ActionHighlight && h.altTextFirst(w, r, id, v) {
+			return
 		}
-		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason"))})
+		post, err := h.st.Decide(ctx, model.Decision{PostID: id, Action: action, Actor: m.Name, Reason: reason(r.PostFormValue("reason")), At: h.clock()})
 		var se *store.StateError
 		switch {
 		case errors.As(err, &se):
 			h.log.InfoContext(ctx, "decision refused", slog.Int64("post_id", id), slog.String("action", string(action)),
 				slog.String("moderator", m.Name), slog.String("status", string(se.Post.Status)), slog.String("decided_by", se.Post.DecidedBy))
 			if asJSON {
-				writeJSON(w, http.StatusConflict, decisionJSON{Error: "conflict", Message: "The post's state does not allow this.", Post: postState(se.Post)})
+				h.answer(w, r, http.StatusConflict, decisionJSON{Error: "conflict"}, se.Post, v, h.conflictText(se.Post))
 				return
 			}
-			u := queueURL(status, before)
+			u := back
 			sep := "?"
 			if strings.Contains(u, "?") {
 				sep = "&"
@@ -162,11 +191,48 @@ func (h *Handler) decide(action model.Action) http.Handler {
 		h.log.InfoContext(ctx, "post decided", slog.Int64("post_id", id), slog.String("action", string(action)), slog.String("moderator", m.Name))
 		h.notifier.PostChanged(post)
 		if asJSON {
-			writeJSON(w, http.StatusOK, decisionJSON{Post: postState(post)})
+			h.answer(w, r, http.StatusOK, decisionJSON{Action: string(action)}, post, v, "")
 			return
 		}
-		http.Redirect(w, r, queueURL(status, before), http.StatusSeeOther)
+		http.Redirect(w, r, back, http.StatusSeeOther)
 	})
+}
+
+// formView is the queue page a form on it came from, as far as a card
+// rendered for the answer needs it: the page in its "back" field (status,
+// filters, cursor), or failing that its "status" and "before" fields.
+// Unknown values fall back to the first pending page: going back somewhere
+// sensible beats an error after a decision was made.
+func formView(r *http.Request) QueueView {
+	status, before, ok := parsePage(r.PostFormValue("status"), r.PostFormValue("before"))
+	if !ok {
+		status, before = model.StatusPending, 0
+	}
+	q := queueQuery{Status: status, Before: before}
+	if back := backURL(r.PostFormValue("back"), ""); back != "" {
+		if u, err := url.Parse(back); err == nil {
+			if bq, _, ok := parseQueueQuery(u.Query()); ok {
+				q = bq
+			}
+		}
+	}
+	return viewFor(q)
+}
+
+// viewFor is the part of a queue page's view a single card needs.
+func viewFor(q queueQuery) QueueView {
+	return QueueView{Status: q.Status, Before: q.Before, Query: q}
+}
+
+// backURL returns the queue page a form came from (its "back" field) if it
+// is one, and fallback otherwise: a form can only send a moderator back to
+// a queue page of this site.
+func backURL(back, fallback string) string {
+	back = auth.LocalPath(back, "")
+	if back == "/moderate" || strings.HasPrefix(back, "/moderate?") {
+		return back
+	}
+	return fallback
 }
 
 func reason(s string) string {
@@ -188,6 +254,8 @@ type decisionJSON struct {
 	Error   string    `json:"error,omitempty"`
 	Message string    `json:"message,omitempty"`
 	Post    *postJSON `json:"post,omitempty"`
+	Action  string    `json:"action,omitempty"` // what was done, for the undo toast
+	HTML    string    `json:"html,omitempty"`   // the post's queue card as it is now
 }
 
 type postJSON struct {

@@ -32,6 +32,28 @@ type QueueView struct {
 	NewestURL    string // first page when paging, or ""
 	Location     *time.Location
 	MediaStates  map[int64]store.MediaFetch // fetch state of photos not cached yet, by media ID (media.go)
+	Admin        bool                       // the moderator is an admin (links to admin pages)
+	Query        queueQuery                 // the page's status, filters and cursor (filters.go)
+	Menus        []FilterMenu               // the filters' menus with counts per value
+	Total        int                        // posts matching the status and every filter
+	Problems     []string                   // filter values that were left out, and why
+	SearchCapped bool                       // the search matched more than store.SearchWindow posts
+	Hands        handsView                  // keyboard, undo, leases and alt text (hands.go)
+}
+
+// backURL is where a form on the page sends the moderator back to: this page.
+func (v QueueView) backURL() string { return v.Query.URL() }
+
+// bulkAllowed: bulk actions act on pending posts only. The bar is on every
+// pending page, hidden while it lists no post: a card the live stream
+// brings in (queue.js) has a checkbox for its form.
+func (v QueueView) bulkAllowed() bool { return v.Status == model.StatusPending }
+
+// selectable tells whether a card gets a checkbox for the bulk form: a
+// pending post in the pending tab. It depends on the card and the tab
+// only, so cards rendered alone (JSON answers, live events) have it too.
+func (v QueueView) selectable(p model.Post) bool {
+	return p.Status == model.StatusPending && v.Status == model.StatusPending
 }
 
 // Tab links to one status's queue.
@@ -46,6 +68,8 @@ type Tab struct {
 // tabStatuses are the queues moderators switch between, in order.
 var tabStatuses = []model.Status{model.StatusPending, model.StatusApproved, model.StatusRejected, model.StatusRemoved}
 
+func statusLabelLower(s model.Status) string { return strings.ToLower(statusLabel(s)) }
+
 func statusLabel(s model.Status) string {
 	switch s {
 	case model.StatusPending:
@@ -58,22 +82,6 @@ func statusLabel(s model.Status) string {
 		return "Removed"
 	}
 	return string(s)
-}
-
-// queueURL is the address of a queue page. Only IDs and known statuses go
-// in, so it is always a local path.
-func queueURL(status model.Status, before int64) string {
-	q := url.Values{}
-	if status != "" && status != model.StatusPending {
-		q.Set("status", string(status))
-	}
-	if before > 0 {
-		q.Set("before", strconv.FormatInt(before, 10))
-	}
-	if len(q) == 0 {
-		return "/moderate"
-	}
-	return "/moderate?" + q.Encode()
 }
 
 func actionURL(id int64, a model.Action) string {
@@ -147,6 +155,19 @@ func formatTime(t time.Time, loc *time.Location) string {
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// conflictText says who decided a post first, the one wording of a refused
+// decision everywhere (queue notice, JSON answers, bulk results): "Already
+// approved by anna at 14:02." in the moderators' time zone.
+func conflictText(p model.Post, loc *time.Location) string {
+	if p.DecidedBy == "" {
+		return fmt.Sprintf("That post is already %s.", p.Status)
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return fmt.Sprintf("Already %s by %s at %s.", p.Status, p.DecidedBy, p.DecidedAt.In(loc).Format("15:04"))
+}
+
 // decidedText says who last decided a post, e.g. "Approved by anna at 14:02 UTC".
 func decidedText(p model.Post, loc *time.Location) string {
 	if p.DecidedBy == "" {
@@ -172,4 +193,22 @@ func mediaLabel(k model.MediaKind) string {
 		return "Audio"
 	}
 	return "Media"
+}
+
+// liveFrom and liveTo are the page's date range in Unix milliseconds (""
+// when open), for queue.js to tell whether a post arriving live belongs on
+// this page: the days are whole days in the moderators' time zone, which
+// the browser need not share.
+func (v QueueView) liveFrom() string {
+	if f := v.Query.filter(v.loc()); !f.From.IsZero() {
+		return idString(f.From.UnixMilli())
+	}
+	return ""
+}
+
+func (v QueueView) liveTo() string {
+	if f := v.Query.filter(v.loc()); !f.To.IsZero() {
+		return idString(f.To.UnixMilli())
+	}
+	return ""
 }

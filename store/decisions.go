@@ -88,6 +88,10 @@ func (s *Store) Decide(ctx context.Context, d model.Decision) (model.Post, error
 			if _, err := tx.ExecContext(ctx, q+` WHERE id = ?`, append(args, d.PostID)...); err != nil {
 				return err
 			}
+			// A decided post needs no one's attention any more (leases.go).
+			if _, err := tx.ExecContext(ctx, `DELETE FROM post_leases WHERE post_id = ?`, d.PostID); err != nil {
+				return err
+			}
 		}
 		if t.setFlag != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE posts SET `+t.setFlag+` = ? WHERE id = ?`, t.flagVal, d.PostID); err != nil {

@@ -274,6 +274,135 @@ CREATE INDEX posts_pinned ON posts (status, published_at DESC, id DESC) WHERE pi
 `)
 		return err
 	},
+	// The moderation queue's filters and search (store/queue.go): whether a
+	// post has a photo; a full-text index of its text, content warning and
+	// author (FTS5, diacritics folded, so "regiao" finds "região"), kept in
+	// sync by triggers on every write path, upstream edits included; a
+	// table of post counts per status and filter value, and one per day,
+	// kept by triggers, so the counts next to each filter cost a few hundred
+	// rows (a few per day of a date range) instead of a walk through posts (Greek is indexed without its accents and
+	// with final sigma as σ, which unicode61 does not fold, so "συνοχης"
+	// and "ΣΥΝΟΧΗΣ" find "συνοχής"); indexes for the filters the queue pages
+	// through, and for the audit log's filters.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+ALTER TABLE posts ADD COLUMN has_photo INTEGER NOT NULL DEFAULT 0;
+UPDATE posts SET has_photo = 1 WHERE id IN (SELECT post_id FROM media WHERE kind = 'image');
+CREATE TRIGGER media_photo_insert AFTER INSERT ON media WHEN new.kind = 'image' BEGIN
+	UPDATE posts SET has_photo = 1 WHERE id = new.post_id AND has_photo = 0;
+END;
+CREATE TRIGGER media_photo_delete AFTER DELETE ON media WHEN old.kind = 'image' BEGIN
+	UPDATE posts SET has_photo = EXISTS (SELECT 1 FROM media WHERE post_id = old.post_id AND kind = 'image')
+	WHERE id = old.post_id;
+END;
+
+CREATE VIRTUAL TABLE posts_fts USING fts5(text, author, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO posts_fts (rowid, text, author)
+	SELECT p.id, ` + foldGreekSQL("p.content_warning || ' ' || p.text") + `, ` + foldGreekSQL("a.display_name || ' ' || a.handle") + `
+	FROM posts p JOIN authors a ON a.id = p.author_id;
+CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+	INSERT INTO posts_fts (rowid, text, author)
+	SELECT new.id, ` + foldGreekSQL("new.content_warning || ' ' || new.text") + `, ` + foldGreekSQL("a.display_name || ' ' || a.handle") + ` FROM authors a WHERE a.id = new.author_id;
+END;
+CREATE TRIGGER posts_fts_update AFTER UPDATE OF text, content_warning, author_id ON posts BEGIN
+	DELETE FROM posts_fts WHERE rowid = old.id;
+	INSERT INTO posts_fts (rowid, text, author)
+	SELECT new.id, ` + foldGreekSQL("new.content_warning || ' ' || new.text") + `, ` + foldGreekSQL("a.display_name || ' ' || a.handle") + ` FROM authors a WHERE a.id = new.author_id;
+END;
+CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+	DELETE FROM posts_fts WHERE rowid = old.id;
+END;
+CREATE TRIGGER authors_fts_update AFTER UPDATE OF display_name, handle ON authors BEGIN
+	UPDATE posts_fts SET author = ` + foldGreekSQL("new.display_name || ' ' || new.handle") + `
+	WHERE rowid IN (SELECT id FROM posts WHERE author_id = new.id);
+END;
+
+CREATE TABLE post_facets (
+	status      TEXT NOT NULL,
+	network     TEXT NOT NULL,
+	source_name TEXT NOT NULL,
+	category    TEXT NOT NULL,
+	language    TEXT NOT NULL,
+	has_photo   INTEGER NOT NULL,
+	n           INTEGER NOT NULL,
+	PRIMARY KEY (status, network, source_name, category, language, has_photo)
+) WITHOUT ROWID;
+INSERT INTO post_facets (status, network, source_name, category, language, has_photo, n)
+	SELECT status, network, source_name, category, language, has_photo, COUNT(*) FROM posts
+	GROUP BY status, network, source_name, category, language, has_photo;
+-- The same per day of publication (UTC), for the counts of a range of days.
+CREATE TABLE post_facets_daily (
+	day         INTEGER NOT NULL, -- published_at / 86400000
+	status      TEXT NOT NULL,
+	network     TEXT NOT NULL,
+	source_name TEXT NOT NULL,
+	category    TEXT NOT NULL,
+	language    TEXT NOT NULL,
+	has_photo   INTEGER NOT NULL,
+	n           INTEGER NOT NULL,
+	PRIMARY KEY (day, status, network, source_name, category, language, has_photo)
+) WITHOUT ROWID;
+INSERT INTO post_facets_daily (day, status, network, source_name, category, language, has_photo, n)
+	SELECT published_at / 86400000, status, network, source_name, category, language, has_photo, COUNT(*) FROM posts
+	GROUP BY published_at / 86400000, status, network, source_name, category, language, has_photo;
+CREATE TRIGGER post_facets_insert AFTER INSERT ON posts BEGIN
+	INSERT INTO post_facets (status, network, source_name, category, language, has_photo, n)
+	VALUES (new.status, new.network, new.source_name, new.category, new.language, new.has_photo, 1)
+	ON CONFLICT DO UPDATE SET n = n + 1;
+	INSERT INTO post_facets_daily (day, status, network, source_name, category, language, has_photo, n)
+	VALUES (new.published_at / 86400000, new.status, new.network, new.source_name, new.category, new.language, new.has_photo, 1)
+	ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER post_facets_update AFTER UPDATE OF status, network, source_name, category, language, has_photo, published_at ON posts BEGIN
+	UPDATE post_facets SET n = n - 1
+	WHERE status = old.status AND network = old.network AND source_name = old.source_name
+		AND category = old.category AND language = old.language AND has_photo = old.has_photo;
+	INSERT INTO post_facets (status, network, source_name, category, language, has_photo, n)
+	VALUES (new.status, new.network, new.source_name, new.category, new.language, new.has_photo, 1)
+	ON CONFLICT DO UPDATE SET n = n + 1;
+	UPDATE post_facets_daily SET n = n - 1
+	WHERE day = old.published_at / 86400000 AND status = old.status AND network = old.network AND source_name = old.source_name
+		AND category = old.category AND language = old.language AND has_photo = old.has_photo;
+	INSERT INTO post_facets_daily (day, status, network, source_name, category, language, has_photo, n)
+	VALUES (new.published_at / 86400000, new.status, new.network, new.source_name, new.category, new.language, new.has_photo, 1)
+	ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER post_facets_delete AFTER DELETE ON posts BEGIN
+	UPDATE post_facets SET n = n - 1
+	WHERE status = old.status AND network = old.network AND source_name = old.source_name
+		AND category = old.category AND language = old.language AND has_photo = old.has_photo;
+	UPDATE post_facets_daily SET n = n - 1
+	WHERE day = old.published_at / 86400000 AND status = old.status AND network = old.network AND source_name = old.source_name
+		AND category = old.category AND language = old.language AND has_photo = old.has_photo;
+END;
+
+-- One index per filter, in the queue's order, holding every other filter's
+-- column: a filtered page walks the most selective one without reading rows.
+CREATE INDEX posts_queue_network ON posts (status, network, published_at DESC, id DESC, source_name, category, language, has_photo);
+CREATE INDEX posts_queue_source ON posts (status, source_name, published_at DESC, id DESC, network, category, language, has_photo);
+CREATE INDEX posts_queue_category ON posts (status, category, published_at DESC, id DESC, network, source_name, language, has_photo);
+CREATE INDEX posts_queue_language ON posts (status, language, published_at DESC, id DESC, network, source_name, category, has_photo);
+-- Counts over a range that is not whole UTC days read this index only.
+CREATE INDEX posts_published_facets ON posts (published_at, status, network, source_name, category, language, has_photo);
+CREATE INDEX decisions_actor ON decisions (actor, id);
+CREATE INDEX decisions_action ON decisions (action, id);
+`)
+		return err
+	},
+	// Moderators' leases on pending posts (store/leases.go): the post under a
+	// moderator's cursor is hidden from the others' queues for a short
+	// while, so a team splits the work instead of reading the same posts.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE post_leases (
+	post_id      INTEGER PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE,
+	moderator_id INTEGER NOT NULL REFERENCES moderators(id) ON DELETE CASCADE,
+	expires_at   INTEGER NOT NULL
+);
+CREATE INDEX post_leases_expires ON post_leases (expires_at);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -14,6 +14,10 @@ import (
 // ErrDuplicate is returned when a name that must be unique is taken.
 var ErrDuplicate = errors.New("already exists")
 
+// ErrLastAdmin is returned by RemoveModerator for the only admin left:
+// without one, nobody could manage moderators or rules from the pages.
+var ErrLastAdmin = errors.New("the last admin cannot be removed")
+
 // CreateModerator stores a new moderator; the password must already be hashed.
 func (s *Store) CreateModerator(ctx context.Context, m model.Moderator) (model.Moderator, error) {
 	if m.Role == "" {
@@ -95,9 +99,22 @@ func (s *Store) UpdateModeratorPassword(ctx context.Context, id int64, hash stri
 }
 
 // RemoveModerator deletes a moderator and their sessions. Their decisions stay
-// in the audit log under their name.
+// in the audit log under their name. The last admin is not removed
+// (ErrLastAdmin); the check and the removal are one transaction, so two
+// admins removing each other at once leave one.
 func (s *Store) RemoveModerator(ctx context.Context, id int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var lastAdmin bool
+		err := tx.QueryRowContext(ctx, `SELECT role = 'admin' AND (SELECT COUNT(*) FROM moderators WHERE role = 'admin') = 1 FROM moderators WHERE id = ?`, id).Scan(&lastAdmin)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: moderator %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: remove moderator: %w", err)
+		}
+		if lastAdmin {
+			return fmt.Errorf("store: moderator %d: %w", id, ErrLastAdmin)
+		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM moderators WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("store: remove moderator: %w", err)

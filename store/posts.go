@@ -238,6 +238,11 @@ type PostFilter struct {
 	Source  string
 	Before  int64 // a post ID: only posts after it in newest-first order
 	Limit   int   // 0: 50; at most 500
+	// HideLeasedFor, a moderator's ID, hides the posts another moderator
+	// holds a lease on at LeaseTime (zero: now), so two moderators split
+	// the queue (store/leases.go).
+	HideLeasedFor int64
+	LeaseTime     time.Time
 }
 
 // Posts returns the posts the filter selects, newest published first, with
@@ -260,6 +265,14 @@ func (s *Store) Posts(ctx context.Context, f PostFilter) ([]model.Post, error) {
 	if f.Before > 0 {
 		where = append(where, "(p.published_at, p.id) < (SELECT published_at, id FROM posts WHERE id = ?)")
 		args = append(args, f.Before)
+	}
+	if f.HideLeasedFor != 0 {
+		at := f.LeaseTime
+		if at.IsZero() {
+			at = time.Now()
+		}
+		where = append(where, "NOT EXISTS (SELECT 1 FROM post_leases l WHERE l.post_id = p.id AND l.moderator_id != ? AND l.expires_at > ?)")
+		args = append(args, f.HideLeasedFor, ms(at))
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -190,6 +190,7 @@ func (a *app) serve(ctx context.Context, addr string, ready func(string)) error 
 		a.log.Warn("mastodon streams stop", slog.Any("error", err))
 	}
 	a.hub.Close()
+	a.mod.Close() // the moderators' event streams
 	if err := srv.Shutdown(stopCtx); err != nil {
 		a.log.Warn("http shutdown", slog.Any("error", err))
 	}
@@ -211,6 +212,9 @@ func (a *app) serve(ctx context.Context, addr string, ready func(string)) error 
 // close releases what newApp opened, for paths that never reach serve.
 func (a *app) close() {
 	a.hub.Close()
+	if a.mod != nil {
+		a.mod.Close()
+	}
 	a.store.Close()
 }
 
