@@ -79,3 +79,46 @@ CREATE INDEX raw_status_published ON raw (status, published_at DESC, id DESC)`);
 	}
 	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "posts/s")
 }
+
+// BenchmarkRawInsertPostsTable is the same plain INSERT OR IGNORE per row,
+// but into the real posts table, with everything the moderation queue keeps
+// on it (covering indexes, the FTS5 search index and the facet counts, all
+// maintained by SQLite triggers). Its authors exist beforehand. It tells
+// how much of SavePosts' cost is its own logic (dedupe query, authors,
+// cursor) and how much is the indexing every stored post needs; see
+// BENCHMARKS.md.
+func BenchmarkRawInsertPostsTable(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	authors := map[string]int64{}
+	for n := range 500 {
+		handle := fmt.Sprintf("u%d@social.example", n)
+		r, err := s.w.Exec(`INSERT INTO authors (network, handle, display_name) VALUES (?, ?, 'User')`, model.NetworkMastodon, handle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		authors[handle], _ = r.LastInsertId()
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt, err := tx.Prepare(`INSERT OR IGNORE INTO posts (network, uri, url, remote_id, source_name, author_id, html, text, language, published_at, collected_at, status)
+VALUES (?, ?, ?, ?, 'bench', ?, ?, ?, ?, ?, ?, 'pending')`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range benchPosts(i * benchBatch / 2) {
+			if _, err := stmt.Exec(p.Network, p.URI, p.URL, p.RemoteID, authors[p.Author.Handle], p.HTML, p.Text, p.Language, ms(p.PublishedAt), ms(p.PublishedAt)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stmt.Close()
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "posts/s")
+}
