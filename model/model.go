@@ -109,7 +109,10 @@ type Post struct {
 	Status      Status
 	Pinned      bool
 	Highlighted bool
-	DecidedBy   string
+	// ShowOnScreens is a moderator's word that a post with a content warning
+	// or sensitive media may be shown uncovered on the wall's screens.
+	ShowOnScreens bool
+	DecidedBy     string
 	DecidedAt   time.Time
 }
 
@@ -160,6 +163,10 @@ const (
 	ActionUnpin       Action = "unpin"
 	ActionHighlight   Action = "highlight"
 	ActionUnhighlight Action = "unhighlight"
+	// A post with a content warning shows only the warning on screens until
+	// a moderator uncovers it; cover takes that back.
+	ActionUncover Action = "uncover"
+	ActionCover   Action = "cover"
 )
 
 // Decision is one row of the audit log: who did what to which post, when and why.

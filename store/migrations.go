@@ -274,6 +274,22 @@ CREATE INDEX posts_pinned ON posts (status, published_at DESC, id DESC) WHERE pi
 `)
 		return err
 	},
+	// Walls: a moderator's word that a post behind a content warning may be
+	// shown uncovered on screens, and what admins changed on a running wall
+	// (store/walls.go), overriding the config file's mode and filters.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+ALTER TABLE posts ADD COLUMN show_on_screens INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE wall_settings (
+	slug       TEXT PRIMARY KEY,
+	mode       TEXT NOT NULL DEFAULT '',
+	filter     TEXT NOT NULL DEFAULT '{}',
+	updated_by TEXT NOT NULL DEFAULT '',
+	updated_at INTEGER NOT NULL
+);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {
