@@ -113,7 +113,7 @@ type Post struct {
 	// or sensitive media may be shown uncovered on the wall's screens.
 	ShowOnScreens bool
 	DecidedBy     string
-	DecidedAt   time.Time
+	DecidedAt     time.Time
 }
 
 // HasImage reports whether the post carries at least one photo.
