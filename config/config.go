@@ -44,6 +44,7 @@ type Config struct {
 	Store    Store
 	Sources  []model.Source // fully resolved: Token read, Hashtags defaulted to the campaign's
 	Bot      *Bot           // the [bot] section (config/bot.go); nil when the file has none
+	Walls    []model.Wall   // the [[walls]] tables (walls.go); exactly one is Default when there are any
 
 	Media       Media       // media.go
 	Submissions Submissions // submissions.go
@@ -129,6 +130,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		cfg.Sources = append(cfg.Sources, src)
 	}
 	cfg.Bot = l.bot(root)
+	cfg.Walls = l.walls(root, cfg.Campaign, cfg.Sources)
 	root.reportUnknown()
 	if err := p.err(); err != nil {
 		return nil, err

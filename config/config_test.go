@@ -254,7 +254,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "unknown top-level table",
 			toml: campaign + "\n[wall]\ntheme = \"dark\"\n",
-			want: []string{"campaignwall.toml:4: wall: unknown key (known keys here: bot, campaign, media, server, sources, store, submissions)"},
+			want: []string{"campaignwall.toml:4: wall: unknown key (known keys here: bot, campaign, media, server, sources, store, submissions, walls)"},
 		},
 		{
 			name: "unknown campaign key",
