@@ -32,6 +32,12 @@ type Options struct {
 	// NoScriptRefresh is how often a screen without JavaScript reloads the
 	// page to show new posts. Default 60s.
 	NoScriptRefresh time.Duration
+	// Walls are the campaign's walls (walls.go), each at /w/{slug}; the
+	// default one is also at /. Without any, / shows every approved post.
+	Walls []model.Wall
+	// BaseURL is the wall's public URL without a trailing slash, for
+	// absolute links in feeds; "" takes them from the request.
+	BaseURL string
 }
 
 // Handler serves the wall's pages, events and API.
@@ -42,6 +48,7 @@ type Handler struct {
 	opts   Options
 	assets *assets
 	pages  *pageCache
+	walls  *wallSet
 }
 
 // NewHandler returns the wall's HTTP handler. hub is the one moderation
@@ -59,7 +66,7 @@ func NewHandler(st *store.Store, hub *Hub, log *slog.Logger, opts Options) *Hand
 	if opts.CampaignName == "" {
 		opts.CampaignName = "Social wall"
 	}
-	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub)}
+	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub), walls: newWallSet(opts.Walls, log)}
 }
 
 // Routes registers the wall's routes.
@@ -68,10 +75,15 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /wall/events", h.hub)
 	mux.HandleFunc("GET /api/posts", h.apiPosts)
 	mux.Handle("GET /static/wall/", h.assets.handler("/static/wall/"))
+	h.wallRoutes(mux)
 }
 
 // wallPage serves the wall: pinned posts, then the newest approved ones.
 func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
+	if v, ws, ok := h.walls.get(h.walls.def); ok {
+		h.wallPageOf(w, r, v, ws)
+		return
+	}
 	h.servePage(w, r, func(ctx context.Context, at uint64) (templ.Component, error) {
 		posts, err := h.wallPosts(ctx)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/cohesionalliance/campaignwall/model"
 )
 
@@ -27,6 +28,25 @@ type pageView struct {
 	RefreshSeconds int
 	CSSURL         string
 	JSURL          string
+	// Wall is set on the pages of configured walls (/w/{slug}, /embed/{slug},
+	// and / when there are walls); nil on the plain wall.
+	Wall *wallPage
+}
+
+// wallPage is what a configured wall's page adds to the plain one.
+type wallPage struct {
+	Slug         string
+	Mode         string
+	Theme        string
+	Embed        bool
+	SpotlightMS  int
+	LogoURL      string
+	ThemeCSSURL  string
+	CustomCSSURL string
+	ModesCSSURL  string
+	ModesJSURL   string
+	TextURL      string
+	FeedURL      string
 }
 
 // networkLabels name networks as people know them.
@@ -156,6 +176,9 @@ func cardClass(p model.Post) string {
 	if p.Highlighted {
 		c += " card--highlighted"
 	}
+	if len(photos(p)) > 0 {
+		c += " card--photo"
+	}
 	return c
 }
 
@@ -201,4 +224,35 @@ func hashtag(s string) string {
 		return s
 	}
 	return "#" + s
+}
+
+// bodyClass is the page's body class: the mode, theme and embed layout of a
+// configured wall, on top of the plain wall's.
+func bodyClass(v pageView) string {
+	c := "wall-page"
+	if w := v.Wall; w != nil {
+		c += " mode-" + w.Mode + " theme-" + w.Theme
+		if w.Embed {
+			c += " wall-embed"
+		}
+	}
+	return c
+}
+
+// wallAttrs tell wall.js and modes.js which wall and mode the page shows.
+func wallAttrs(v pageView) templ.Attributes {
+	if v.Wall == nil {
+		return nil
+	}
+	return templ.Attributes{
+		"data-wall":         v.Wall.Slug,
+		"data-mode":         v.Wall.Mode,
+		"data-spotlight-ms": strconv.Itoa(v.Wall.SpotlightMS),
+	}
+}
+
+// covered reports whether a post behind a content warning or with sensitive
+// media shows only its warning: until a moderator uncovers it.
+func covered(p model.Post) bool {
+	return !p.ShowOnScreens && (p.ContentWarning != "" || p.Sensitive)
 }

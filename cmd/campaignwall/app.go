@@ -82,7 +82,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		a.close()
 		return nil, err
 	}
-	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags})
+	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags,
+		Walls: cfg.Walls, BaseURL: cfg.Server.BaseURL})
+	if err := wl.LoadWallSettings(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 
 	// Photos live next to the database, fetched once through the guarded
 	// client (never from private addresses) and served from here.

@@ -59,6 +59,8 @@ func runDemo(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintf(env.stdout, `campaignwall demo is running (Ctrl-C to stop)
 
   wall:        http://%[1]s/
+  more walls:  http://%[1]s/w/spotlight (French and German posts), /w/photos,
+               /w/stage (a ticker), /w/list, /w/main/text (text only), /embed/main
   moderation:  http://%[1]s/moderate
   submit:      http://%[1]s/submit
   moderator:   %[2]s
@@ -98,6 +100,26 @@ func demoConfig(addr, dbPath, every string) *config.Config {
 			Schedule: every,
 			Hashtags: []string{"CohesionAlliance"},
 		}},
+		Walls: demoWalls(),
+	}
+}
+
+// demoWalls show what [[walls]] do: the default wall at / and /w/main, and
+// a few others in other modes and with filters.
+func demoWalls() []model.Wall {
+	w := func(slug, title string, mode model.WallMode, theme string) model.Wall {
+		return model.Wall{Slug: slug, Title: title, Mode: mode, Theme: theme, SpotlightSeconds: config.DefaultSpotlightSeconds, Language: "en"}
+	}
+	main := w("main", "Cohesion Alliance", model.ModeMasonry, "dark")
+	main.Default = true
+	spotlight := w("spotlight", "Cohesion Alliance: en français, auf Deutsch", model.ModeSpotlight, "dark")
+	spotlight.Filter.Languages = []string{"fr", "de"}
+	return []model.Wall{
+		main,
+		spotlight,
+		w("photos", "Cohesion Alliance in pictures", model.ModePhotos, "light"),
+		w("stage", "#CohesionAlliance", model.ModeTicker, "dark"),
+		w("list", "Cohesion Alliance", model.ModeList, "light"),
 	}
 }
 
