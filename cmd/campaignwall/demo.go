@@ -59,8 +59,9 @@ func runDemo(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintf(env.stdout, `campaignwall demo is running (Ctrl-C to stop)
 
   wall:        http://%[1]s/
-  more walls:  http://%[1]s/w/spotlight (French and German posts), /w/photos,
-               /w/stage (a ticker), /w/list, /w/main/text (text only), /embed/main
+  more walls:  http://%[1]s/w/spotlight, /w/photos, /w/stage (a ticker),
+               /w/list (English, Dutch, French and German posts only),
+               /w/main/text (text only), /embed/main
   moderation:  http://%[1]s/moderate
   submit:      http://%[1]s/submit
   moderator:   %[2]s
@@ -112,14 +113,14 @@ func demoWalls() []model.Wall {
 	}
 	main := w("main", "Cohesion Alliance", model.ModeMasonry, "dark")
 	main.Default = true
-	spotlight := w("spotlight", "Cohesion Alliance: en français, auf Deutsch", model.ModeSpotlight, "dark")
-	spotlight.Filter.Languages = []string{"fr", "de"}
+	list := w("list", "Cohesion Alliance: English, Nederlands, Français, Deutsch", model.ModeList, "light")
+	list.Filter.Languages = []string{"en", "nl", "fr", "de"}
 	return []model.Wall{
 		main,
-		spotlight,
+		w("spotlight", "Cohesion Alliance", model.ModeSpotlight, "dark"),
 		w("photos", "Cohesion Alliance in pictures", model.ModePhotos, "light"),
-		w("stage", "#CohesionAlliance", model.ModeTicker, "dark"),
-		w("list", "Cohesion Alliance", model.ModeList, "light"),
+		w("stage", "Cohesion Alliance", model.ModeTicker, "dark"),
+		list,
 	}
 }
 
