@@ -73,18 +73,19 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		a.close()
 		return nil, err
 	}
+	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags,
+		Walls: cfg.Walls, BaseURL: cfg.Server.BaseURL})
+	if err := wl.LoadWallSettings(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.mod = moderation.NewHandler(st, a.auth, a.postNotifier(), log, moderation.Options{
 		CampaignName: cfg.Campaign.Name,
 		Bot:          a.botAdmin(),
 		Sources:      moderation.SourcesOptions{Sources: cfg.Sources, Runner: a.sched, Budget: a.sourceBudget, Now: deps.now},
+		Walls:        moderation.WallsOptions{Walls: cfg.Walls, Notifier: wl},
 	})
 	if err := a.mod.InstallDefaultRules(ctx); err != nil {
-		a.close()
-		return nil, err
-	}
-	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags,
-		Walls: cfg.Walls, BaseURL: cfg.Server.BaseURL})
-	if err := wl.LoadWallSettings(ctx); err != nil {
 		a.close()
 		return nil, err
 	}
