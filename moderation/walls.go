@@ -28,11 +28,11 @@ type WallsOptions struct {
 
 // WallRow is one wall on the admin page.
 type WallRow struct {
-	Wall      model.Wall // Mode and Filter as they are now
-	ChangedBy string     // "" when the config file's settings apply
-	FormURL   string
-	ResetURL  string
-	Languages string // comma-separated, for the form
+	Wall       model.Wall // Mode and Filter as they are now
+	ChangedBy  string     // "" when the config file's settings apply
+	FormURL    string
+	ResetURL   string
+	Languages  string // comma-separated, for the form
 	Categories string // comma-separated, for the form
 }
 
