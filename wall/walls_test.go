@@ -383,3 +383,51 @@ func TestCardUncoveredShowsTextAndPhotos(t *testing.T) {
 		t.Errorf("uncovered post: want the warning as a note, the text, the photo and its caption")
 	}
 }
+
+func TestWallAPIServesCachedMediaAndHidesCoveredPosts(t *testing.T) {
+	w := newTestWall(t, Options{Walls: []model.Wall{{Slug: "a", Title: "A", Mode: model.ModeMasonry, Theme: "dark"}}})
+	photo := savePost(t, w.st, variant("mastodon_with_photo", 1), model.StatusApproved, false)
+	cw := savePost(t, w.st, variant("with_content_warning", 2), model.StatusApproved, false)
+	var resp apiPostsResponse
+	if err := json.Unmarshal(w.get(t, "/w/a/api/posts?limit=1").Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Posts) != 1 || resp.NextBefore == nil || *resp.NextBefore != cw.ID {
+		t.Fatalf("first page = %+v, next %v; want the newest post and a next page", resp.Posts, deref(resp.NextBefore))
+	}
+	if p := resp.Posts[0]; p.ID != cw.ID || p.Text != "" || p.HTML != "" || len(p.Media) != 0 || p.ContentWarning != "flood damage" {
+		t.Errorf("covered post = %+v, want only its warning", p)
+	}
+	resp = apiPostsResponse{}
+	if err := json.Unmarshal(w.get(t, "/w/a/api/posts?limit=1&before="+id(cw)).Body.Bytes(), &resp); err != nil {
+		t.Fatal(err)
+	}
+	want := apiMedia{Kind: "image", URL: "/media/" + bridgeKey + "/1280", PreviewURL: "/media/" + bridgeKey + "/1280",
+		AltText: "A new bridge over the Vistula, funded by cohesion policy"}
+	if len(resp.Posts) != 1 || resp.Posts[0].ID != photo.ID || len(resp.Posts[0].Media) != 1 || resp.Posts[0].Media[0] != want {
+		t.Errorf("second page = %+v, want the photo post with its cached photo %+v", resp.Posts, want)
+	}
+	if resp.Posts[0].Author.AvatarURL != "" {
+		t.Errorf("avatar = %q, want no remote avatar", resp.Posts[0].Author.AvatarURL)
+	}
+	if rec := w.get(t, "/w/a/api/posts?limit=0"); rec.Code != http.StatusBadRequest {
+		t.Errorf("limit=0: status = %d, want 400", rec.Code)
+	}
+}
+
+func TestWallModeQuery(t *testing.T) {
+	w := newTestWall(t, Options{Walls: []model.Wall{{Slug: "a", Title: "A", Mode: model.ModeSpotlight, Theme: "dark", SpotlightSeconds: 7}}})
+	for query, want := range map[string]string{"": "spotlight", "?mode=ticker": "ticker", "?mode=LIST": "list", "?mode=bogus": "spotlight"} {
+		doc := parseHTML(t, w.get(t, "/w/a"+query).Body.String())
+		main := doc.Find("#wall")
+		if got := main.AttrOr("data-mode", ""); got != want {
+			t.Errorf("%q: mode = %q, want %q", query, got, want)
+		}
+		if got := main.AttrOr("data-spotlight-ms", ""); got != "7000" {
+			t.Errorf("%q: spotlight ms = %q, want 7000", query, got)
+		}
+		if got := main.AttrOr("data-events-url", ""); got != "/w/a/events" {
+			t.Errorf("%q: events URL = %q", query, got)
+		}
+	}
+}
