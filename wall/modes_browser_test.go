@@ -298,3 +298,23 @@ func TestWallModesRunNoInjectedScript(t *testing.T) {
 		})
 	}
 }
+
+// TestPhotosModeKeepsOnlyPhotosLive: a post without a photo approved while
+// the photo wall is open is not added, so it cannot push photos off it.
+func TestPhotosModeKeepsOnlyPhotosLive(t *testing.T) {
+	w, srv := modeServer(t, strictCSP)
+	ctx, console := browser(t)
+	checkConsole(t, console)
+	within(t, ctx, "open the photo wall",
+		chromedp.Navigate(srv.URL+"/w/a?mode=photos"),
+		chromedp.WaitReady(chromedp.CSS(`#wall-status[data-state="live"]`)),
+	)
+	text := savePost(t, w.st, variant("plain_text_only", 1), model.StatusApproved, false)
+	w.hub.PostChanged(text)
+	photo := savePost(t, w.st, variant("mastodon_with_photo", 2), model.StatusApproved, false)
+	w.hub.PostChanged(photo)
+	within(t, ctx, "wait for the photo post", chromedp.WaitReady(chromedp.CSS(card(photo))))
+	if got := domCardIDs(t, ctx); got != id(photo) {
+		t.Errorf("cards = %s, want only the photo post %s", got, id(photo))
+	}
+}

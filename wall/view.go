@@ -244,11 +244,16 @@ func wallAttrs(v pageView) templ.Attributes {
 	if v.Wall == nil {
 		return nil
 	}
-	return templ.Attributes{
+	attrs := templ.Attributes{
 		"data-wall":         v.Wall.Slug,
 		"data-mode":         v.Wall.Mode,
 		"data-spotlight-ms": strconv.Itoa(v.Wall.SpotlightMS),
 	}
+	if v.Wall.Mode == string(model.ModePhotos) {
+		// Live posts without a photo are not shown (pinned ones are).
+		attrs["data-accept"] = ".card--photo, [data-pinned]"
+	}
+	return attrs
 }
 
 // covered reports whether a post behind a content warning or with sensitive

@@ -38,6 +38,7 @@
   var eventsURL = wall.getAttribute('data-events-url') || '/wall/events';
   var lastId = wall.getAttribute('data-last-event-id') || '';
   var maxCards = parseInt(wall.getAttribute('data-max-cards'), 10) || 100;
+  var accept = wall.getAttribute('data-accept') || '';
   var statusEl = document.getElementById('wall-status');
   var emptyEl = document.getElementById('wall-empty');
 
@@ -120,6 +121,12 @@
       return;
     }
     var old = findCard(data.id);
+    // A mode that shows only some posts (photos) says which; the others
+    // would only take the place of shown cards when the screen trims.
+    if (accept && !card.matches(accept)) {
+      remove(data);
+      return;
+    }
     if (old) {
       // Removed and inserted again: pinning may move it.
       old.remove();
