@@ -373,6 +373,16 @@ func (c Config) String() string {
 			formatBytes(s.MaxPhotoBytes), formatBytes(s.MaxVideoBytes), s.MaxVideoSeconds, s.RateLimit,
 			formatDuration(s.RateWindow), formatDuration(s.EmailRetention))
 	}
+	for _, w := range c.Walls {
+		fmt.Fprintf(&b, "wall /w/%s %q: %s, %s theme", w.Slug, w.Title, w.Mode, w.Theme)
+		if w.Default {
+			b.WriteString(", also at /")
+		}
+		if !w.Filter.IsZero() {
+			b.WriteString(", filtered")
+		}
+		b.WriteString("\n")
+	}
 	for _, s := range c.Sources {
 		fmt.Fprintf(&b, "source %q: %s", s.Name, s.Kind)
 		if s.URL != "" {

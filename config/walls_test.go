@@ -63,6 +63,10 @@ language = "pt-PT"
 	if !reflect.DeepEqual(cfg.Walls, want) {
 		t.Errorf("walls =\n%+v\nwant\n%+v", cfg.Walls, want)
 	}
+	if out := cfg.String(); !strings.Contains(out, `wall /w/plenary "Cohesion Alliance": masonry, dark theme`+"\n") ||
+		!strings.Contains(out, `wall /w/stage "Stage": ticker, light theme, also at /, filtered`+"\n") {
+		t.Errorf("String() = %s, want a line per wall", out)
+	}
 	if w, ok := cfg.DefaultWall(); !ok || w.Slug != "stage" {
 		t.Errorf("default wall = %q, %v; want stage", w.Slug, ok)
 	}
