@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -172,6 +173,9 @@ func (l *loader) wall(t *table, c Campaign, sources []model.Source) model.Wall {
 			continue
 		}
 		w.FrameAncestors = append(w.FrameAncestors, a)
+	}
+	if len(w.FrameAncestors) > 1 && slices.Contains(w.FrameAncestors, "'none'") {
+		t.fail("frame_ancestors", `"'none'" must stand alone (browsers ignore it next to other sources)`)
 	}
 	if w.Language != "" && !tagPattern.MatchString(w.Language) {
 		t.fail("language", "%q is not a language tag (want e.g. \"en\", \"de\" or \"pt-PT\")", w.Language)

@@ -121,6 +121,7 @@ func TestWallErrors(t *testing.T) {
 		{"spotlight seconds", wall("spotlight_seconds = 1\n"), "campaignwall.toml:5: walls[0].spotlight_seconds: 1 is out of range (want 3 to 600)"},
 		{"frame ancestor with a path", wall("frame_ancestors = [\"https://cor.europa.eu/page\"]\n"), `campaignwall.toml:5: walls[0].frame_ancestors[0]: "https://cor.europa.eu/page" is not a frame ancestor`},
 		{"frame ancestor injecting a directive", wall("frame_ancestors = [\"'self'; script-src *\"]\n"), `walls[0].frame_ancestors[0]: "'self'; script-src *" is not a frame ancestor`},
+		{"frame ancestor 'none' with others", wall("frame_ancestors = [\"'none'\", \"https://cor.europa.eu\"]\n"), `campaignwall.toml:5: walls[0].frame_ancestors: "'none'" must stand alone`},
 		{"language", wall("language = \"english please\"\n"), `campaignwall.toml:5: walls[0].language: "english please" is not a language tag`},
 		{"unknown key", wall("colour = \"#fff\"\n"), "campaignwall.toml:5: walls[0].colour: unknown key (known keys here: accent, background, categories, custom_css, default, frame_ancestors, language, languages, logo, mode, networks, slug, sources, spotlight_seconds, theme, title)"},
 	}
