@@ -318,3 +318,25 @@ func TestPhotosModeKeepsOnlyPhotosLive(t *testing.T) {
 		t.Errorf("cards = %s, want only the photo post %s", got, id(photo))
 	}
 }
+
+// TestScreenReloadsIntoAdminsChange: an admin switching the wall's mode
+// reloads its open screens into the new mode by themselves.
+func TestScreenReloadsIntoAdminsChange(t *testing.T) {
+	w, srv := modeServer(t, strictCSP)
+	savePost(t, w.st, variant("plain_text_only", 1), model.StatusApproved, false)
+	ctx, console := browser(t)
+	checkConsole(t, console)
+	within(t, ctx, "open the wall",
+		chromedp.Navigate(srv.URL+"/w/a"),
+		chromedp.WaitReady(chromedp.CSS(`body.mode-masonry #wall-status[data-state="live"]`)),
+	)
+	bg := context.Background()
+	if err := w.st.SaveWallSettings(bg, model.WallSettings{Slug: "a", Mode: model.ModeList, UpdatedBy: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.WallSettingsChanged(bg, "a"); err != nil {
+		t.Fatal(err)
+	}
+	within(t, ctx, "wait for the screen to reload into list mode",
+		chromedp.WaitReady(chromedp.CSS(`body.mode-list #wall-status[data-state="live"]`)))
+}
