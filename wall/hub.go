@@ -425,8 +425,10 @@ func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte, sco
 	if h.closed {
 		return
 	}
-	ev := newEvent(0, rec.Kind, payload, scope)
-	if logged {
+	var ev *event
+	if !logged {
+		ev = newEvent(0, rec.Kind, payload, scope)
+	} else {
 		if h.st != nil {
 			h.lastID = uint64(rec.ID)
 		} else {
@@ -443,7 +445,7 @@ func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte, sco
 	}
 	dropped := 0
 	for c := range h.clients {
-		if c.frame(ev) == nil {
+		if ev.scope.wall != "" && ev.scope.wall != c.wall {
 			continue // another wall's event: not even a slot in the buffer
 		}
 		select {
