@@ -5,11 +5,14 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/cohesionalliance/campaignwall/model"
 )
@@ -437,4 +440,11 @@ func (h *Handler) pageLanguage(r *http.Request) string {
 		return h.opts.Language
 	}
 	return defaultLanguage
+}
+
+// localized renders c with cat as the language of every string in it.
+func localized(cat *catalog, c templ.Component) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return c.Render(withCatalog(ctx, cat), w)
+	})
 }

@@ -124,7 +124,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, build func(c
 	if err != nil {
 		h.log.Error("wall: page", slog.String("path", r.URL.Path), slog.Any("error", err))
 		w.Header().Set("Refresh", "30")
-		http.Error(w, "The wall is unavailable right now. It will be back shortly.", http.StatusInternalServerError)
+		http.Error(w, catalogFor(h.pageLanguage(r)).T("error.unavailable"), http.StatusInternalServerError)
 		return
 	}
 	hdr := w.Header()

@@ -17,6 +17,9 @@ type pageView struct {
 	CampaignName string
 	Hashtags     []string
 	Lang         string
+	Dir          string // text direction of Lang
+	Catalog      string // the language's catalog as wall.js reads it (jsCatalog)
+	CTA          *CTAView
 	Posts        []model.Post // pinned first, then newest first
 	LastEventID  uint64
 	EventsURL    string
