@@ -37,6 +37,7 @@ type Options struct {
 	ClientIP     func(r *http.Request) string // the client's address for login limits; nil means r.RemoteAddr's host (set it behind a reverse proxy)
 	Bot          BotAdmin                     // the bot on /admin/bot; nil: the page says it is not configured
 	Sources      SourcesOptions               // the sources status page (sources.go)
+	Counter      SignatureCounter             // sets the signature count on /admin/counter (counter.go); nil: the page only shows it
 }
 
 // Handler serves the login and moderation pages.
@@ -93,6 +94,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)
 	h.submissionRoutes(mux)
+	h.counterRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The

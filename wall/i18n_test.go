@@ -25,6 +25,7 @@ var sameAsEnglish = map[string][]string{
 	"it": {"net.webpage", "net.demo"},
 	"mt": {"net.webpage"},
 	"nl": {"status.live", "net.webpage", "net.demo"},
+	"pl": {"net.demo"},
 	"pt": {"net.webpage"},
 	"ro": {"net.webpage"},
 	"sk": {"net.webpage"},
