@@ -24,12 +24,25 @@ import (
 // Placeholders are written {name}; {n} is a number formatted for the
 // language.
 //
-// The plural rules and number formats below are written out from CLDR (as
-// of CLDR 44, which current browsers ship) rather than taken from
+// The plural rules and number formats below are written out from current
+// CLDR (TestPluralRulesMatchBrowser checks the rules against Chromium's
+// copy) rather than taken from
 // golang.org/x/text, whose data is older: it has Portuguese as spoken in
 // Brazil, Maltese without "two", no "many" for a million in French, Spanish,
 // Italian and Portuguese, French grouping with U+00A0 instead of U+202F, and
 // no minimum grouping (Polish writes 1234, not 1 234).
+//
+// Live events: the hub renders a post's card once and sends the same frame
+// to every screen (fan-out costs a pointer per screen, see hub.go), whatever
+// its language. Rendering per language would multiply that work and the
+// replay log by the languages in use. Instead the hub renders cards without
+// a catalog (English), every translated element names its message in
+// data-i18n (arguments in data-i18n-*), and wall.js puts an arriving card
+// into the page's language from the catalog the page carries. A page
+// rendered by the server is already in its language, so screens without
+// JavaScript (which get no live events) lose nothing. Counter events carry
+// only the number, which wall.js writes with the catalog's plural forms and
+// grouping, exactly as the server does.
 
 //go:embed locales/*.json
 var localeFiles embed.FS

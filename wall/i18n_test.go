@@ -23,7 +23,7 @@ var sameAsEnglish = map[string][]string{
 	"hr": {"net.demo"},
 	"hu": {"net.webpage"},
 	"it": {"net.webpage", "net.demo"},
-	"mt": {"net.webpage"},
+	"mt": {"net.webpage", "net.demo"},
 	"nl": {"status.live", "net.webpage", "net.demo"},
 	"pl": {"net.demo"},
 	"pt": {"net.webpage"},
