@@ -115,7 +115,8 @@ func TestHubCardIsLanguageNeutral(t *testing.T) {
 
 func TestPhotoWithoutAltGetsLocalizedFallback(t *testing.T) {
 	p := variant("mastodon_with_photo", 1)
-	p.Media[0].AltText = ""
+	// Its own media: the fixtures' slices are shared with other tests.
+	p.Media = []model.Media{{Kind: model.MediaImage, URL: "https://regions.social/media/x.jpg", CacheKey: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}
 	doc, _ := renderCard(t, p)
 	img := doc.Find(".card__photo img")
 	alt, _ := img.Attr("alt")
