@@ -1,7 +1,8 @@
 // wall.js adds live updates to the wall page over Server-Sent Events. The page
 // is complete without it: this only inserts, replaces and removes cards as
 // moderators decide, keeps the connection alive on flaky venue networks and
-// shows times as "5 minutes ago". Card HTML comes from the server, rendered by
+// shows times as "5 minutes ago" in the page's language (its catalog comes from
+// the server in data-catalog). Card HTML comes from the server, rendered by
 // the same component as the page, with post text sanitized on collection.
 //
 // A screen runs for days with nobody watching it, so the script looks after
