@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -48,12 +49,17 @@ type Config struct {
 
 	Media       Media       // media.go
 	Submissions Submissions // submissions.go
+	CTA         CTA         // cta.go
 }
 
 // Campaign is what the wall is about.
 type Campaign struct {
 	Name     string
 	Hashtags []string // without a leading '#', spelled as given
+	// Language is the wall's language (one of the 24 EU languages, as a
+	// two-letter code) where a wall sets none and a screen asks for none
+	// with ?lang=. Default "en".
+	Language string
 }
 
 // Server is where the HTTP server listens and how it is reached from outside.
@@ -116,6 +122,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	cfg.Media = l.media(root.sub("media"))
 	cfg.Submissions = l.submissions(root.sub("submissions"), cfg.Media)
+	cfg.CTA = l.cta(root)
 	byName := map[string]string{} // lower-case name → key of the source using it
 	for _, t := range root.tables("sources") {
 		src := l.source(t, cfg.Campaign)
@@ -146,7 +153,13 @@ type loader struct {
 }
 
 func (l *loader) campaign(t *table) Campaign {
-	c := Campaign{Name: t.str("name")}
+	c := Campaign{Name: t.str("name"), Language: "en"}
+	if t.has("language") {
+		c.Language = t.str("language")
+		if !slices.Contains(euLanguages, c.Language) {
+			t.fail("language", "%q is not one of the EU's languages (want a two-letter code: %s)", c.Language, strings.Join(euLanguages, ", "))
+		}
+	}
 	before := len(l.p.list)
 	c.Hashtags = l.hashtags(t, "hashtags")
 	if len(c.Hashtags) == 0 && len(l.p.list) == before {

@@ -38,6 +38,7 @@ type Options struct {
 	Bot          BotAdmin                     // the bot on /admin/bot; nil: the page says it is not configured
 	Sources      SourcesOptions               // the sources status page (sources.go)
 	Walls        WallsOptions                 // the walls' settings page (walls.go)
+	Counter      SignatureCounter             // sets the signature count on /admin/counter (counter.go); nil: the page only shows it
 }
 
 // Handler serves the login and moderation pages.
@@ -95,6 +96,7 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.sourceRoutes(mux)
 	h.submissionRoutes(mux)
 	h.wallRoutes(mux)
+	h.counterRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. The

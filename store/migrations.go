@@ -290,6 +290,22 @@ CREATE TABLE wall_settings (
 `)
 		return err
 	},
+	// The petition's signature count (store/signatures.go): every value it
+	// took, scraped or set by an admin, newest last; the newest is the
+	// current one. A scrape that reads the same number again only moves its
+	// row's time, so the table grows with changes, not with scrapes.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE signature_counts (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	value  INTEGER NOT NULL CHECK (value >= 0),
+	source TEXT NOT NULL CHECK (source IN ('scraped', 'admin')),
+	set_by TEXT NOT NULL DEFAULT '',
+	at     INTEGER NOT NULL
+);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

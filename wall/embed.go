@@ -68,13 +68,17 @@ func (h *Handler) embedScript(w http.ResponseWriter, v wallView) {
 	_, _ = w.Write([]byte(js))
 }
 
-// textPage serves /w/{slug}/text (and ?mode=text): the wall for screen readers.
+// textPage serves /w/{slug}/text (and ?mode=text): the wall for screen
+// readers, in the same language as the wall's screens.
 func (h *Handler) textPage(w http.ResponseWriter, r *http.Request, v wallView, ws *wallState) {
-	h.servePage(w, r, func(ctx context.Context, at uint64) (templ.Component, error) {
+	cat := catalogFor(h.pageLanguage(r, v.Language))
+	h.servePage(w, r, cat, func(ctx context.Context, at uint64) (templ.Component, error) {
 		posts, err := h.postsOf(ctx, v.Filter, false, 0, h.opts.PageSize)
 		if err != nil {
 			return nil, err
 		}
-		return textPage(h.wallPageView(v, ws, model.ModeList, false, posts, at)), nil
+		pv := h.wallPageView(ctx, cat, v, ws, model.ModeList, false, posts, at)
+		pv.Wall.TextURL += langQuery(r, cat)
+		return textPage(pv), nil
 	})
 }

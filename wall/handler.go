@@ -38,6 +38,12 @@ type Options struct {
 	// BaseURL is the wall's public URL without a trailing slash, for
 	// absolute links in feeds; "" takes them from the request.
 	BaseURL string
+	// Language is the campaign's language: a page's when the request has no
+	// ?lang= and its wall no language of its own. One of model.Languages;
+	// anything else means English.
+	Language string
+	// CTA is the call-to-action panel (cta.go); hidden when SigningURL is "".
+	CTA CTAOptions
 }
 
 // Handler serves the wall's pages, events and API.
@@ -49,6 +55,7 @@ type Handler struct {
 	assets *assets
 	pages  *pageCache
 	walls  *wallSet
+	qr     string // the CTA's QR code (SVG); "" without a panel
 }
 
 // NewHandler returns the wall's HTTP handler. hub is the one moderation
@@ -66,7 +73,17 @@ func NewHandler(st *store.Store, hub *Hub, log *slog.Logger, opts Options) *Hand
 	if opts.CampaignName == "" {
 		opts.CampaignName = "Social wall"
 	}
-	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub), walls: newWallSet(opts.Walls, log)}
+	h := &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub), walls: newWallSet(opts.Walls, log)}
+	if opts.CTA.SigningURL != "" {
+		svg, err := qrSVG(opts.CTA.SigningURL)
+		if err != nil {
+			// Config validation keeps signing URLs short enough; a wall
+			// without its panel beats no wall.
+			log.Error("wall: call-to-action panel left out", slog.Any("error", err))
+		}
+		h.qr = svg
+	}
+	return h
 }
 
 // Routes registers the wall's routes.
@@ -84,7 +101,8 @@ func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
 		h.wallPageOf(w, r, v, ws)
 		return
 	}
-	h.servePage(w, r, func(ctx context.Context, at uint64) (templ.Component, error) {
+	cat := catalogFor(h.pageLanguage(r, ""))
+	h.servePage(w, r, cat, func(ctx context.Context, at uint64) (templ.Component, error) {
 		posts, err := h.wallPosts(ctx)
 		if err != nil {
 			return nil, err
@@ -92,7 +110,10 @@ func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
 		return page(pageView{
 			CampaignName:   h.opts.CampaignName,
 			Hashtags:       h.opts.Hashtags,
-			Lang:           "en",
+			Lang:           cat.lang,
+			Dir:            cat.locale.dir,
+			Catalog:        cat.js,
+			CTA:            h.ctaView(ctx, cat),
 			Posts:          posts,
 			LastEventID:    at,
 			EventsURL:      "/wall/events",
@@ -137,7 +158,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, c templ.Compone
 	if err := c.Render(r.Context(), &buf); err != nil {
 		h.log.Error("wall: render page", slog.String("path", r.URL.Path), slog.Any("error", err))
 		w.Header().Set("Refresh", "30") // a screen without JavaScript tries again by itself
-		http.Error(w, "The wall could not be shown. Please try again.", http.StatusInternalServerError)
+		http.Error(w, catalogFor(h.pageLanguage(r, "")).T("error.render"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

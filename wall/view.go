@@ -1,6 +1,7 @@
 package wall
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -17,6 +18,9 @@ type pageView struct {
 	CampaignName string
 	Hashtags     []string
 	Lang         string
+	Dir          string // text direction of Lang
+	Catalog      string // the language's catalog as wall.js reads it (jsCatalog)
+	CTA          *CTAView
 	Posts        []model.Post // pinned first, then newest first
 	LastEventID  uint64
 	EventsURL    string
@@ -69,13 +73,42 @@ func networkLabel(n model.Network) string {
 	return string(n)
 }
 
-// linkText names where the link to the original goes.
-func linkText(n model.Network) string {
+// networkKey is the catalog key of a network's label, "" for networks
+// called by their brand name in every language.
+func networkKey(n model.Network) string {
+	switch n {
+	case model.NetworkFeed:
+		return "net.feed"
+	case model.NetworkWebpage:
+		return "net.webpage"
+	case model.NetworkSubmission:
+		return "net.submission"
+	case model.NetworkDemo:
+		return "net.demo"
+	}
+	return ""
+}
+
+// networkText is a network's label in the page's language.
+func networkText(ctx context.Context, n model.Network) string {
+	if k := networkKey(n); k != "" {
+		return tr(ctx).T(k)
+	}
+	return networkLabel(n)
+}
+
+// linkKey is the catalog key of the text of the link to the original.
+func linkKey(n model.Network) string {
 	switch n {
 	case model.NetworkMastodon, model.NetworkX, model.NetworkBluesky, model.NetworkInstagram, model.NetworkFacebook:
-		return "View on " + networkLabel(n)
+		return "card.view_on"
 	}
-	return "View original"
+	return "card.view_original"
+}
+
+// linkText names where the link to the original goes.
+func linkText(ctx context.Context, n model.Network) string {
+	return tr(ctx).T(linkKey(n), "network", networkLabel(n))
 }
 
 // networkClass is a CSS class for the network's badge colour. Unknown networks
@@ -163,8 +196,6 @@ func postID(p model.Post) string { return strconv.FormatInt(p.ID, 10) }
 // text into "5 minutes ago" in the screen's language and time zone.
 func published(p model.Post) string { return p.PublishedAt.UTC().Format(time.RFC3339) }
 
-func publishedText(p model.Post) string { return p.PublishedAt.UTC().Format("2 Jan 2006, 15:04 UTC") }
-
 func publishedMS(p model.Post) string { return strconv.FormatInt(p.PublishedAt.UnixMilli(), 10) }
 
 // cardClass adds the states a screen styles differently.
@@ -208,6 +239,14 @@ type photo struct {
 	Src, Alt      string
 	Width, Height int
 	Video         bool
+}
+
+// altKey is the catalog key of the text a photo without alt text gets.
+func (ph photo) altKey() string {
+	if ph.Video {
+		return "card.video_alt"
+	}
+	return "card.photo_alt"
 }
 
 func dim(n int) string {

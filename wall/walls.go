@@ -190,11 +190,14 @@ func (h *Handler) wallBySlug(next func(w http.ResponseWriter, r *http.Request, v
 	}
 }
 
-// notFound is the page for a wall that does not exist (an old screen URL).
+// notFound is the page for a wall that does not exist (an old screen URL),
+// in the campaign's language.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	cat := catalogFor(h.pageLanguage(r, ""))
 	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusNotFound)
-	_ = notFoundPage(h.opts.CampaignName).Render(r.Context(), w)
+	_ = localized(cat, notFoundPage(h.opts.CampaignName, cat.lang, cat.locale.dir)).Render(r.Context(), w)
 }
 
 // screenMode is the mode a request asks for (?mode=), else the wall's.
@@ -219,23 +222,41 @@ func (h *Handler) wallPageOf(w http.ResponseWriter, r *http.Request, v wallView,
 	h.serveWall(w, r, v, ws, mode, false)
 }
 
-// serveWall serves a wall's page in mode, for a screen or an embed.
+// serveWall serves a wall's page in mode, for a screen or an embed, in the
+// language the request asks for, else the wall's.
 func (h *Handler) serveWall(w http.ResponseWriter, r *http.Request, v wallView, ws *wallState, mode model.WallMode, embed bool) {
-	h.servePage(w, r, func(ctx context.Context, at uint64) (templ.Component, error) {
+	cat := catalogFor(h.pageLanguage(r, v.Language))
+	h.servePage(w, r, cat, func(ctx context.Context, at uint64) (templ.Component, error) {
 		posts, err := h.postsOf(ctx, v.Filter, mode == model.ModePhotos, 0, h.opts.PageSize)
 		if err != nil {
 			return nil, err
 		}
-		return page(h.wallPageView(v, ws, mode, embed, posts, at)), nil
+		pv := h.wallPageView(ctx, cat, v, ws, mode, embed, posts, at)
+		pv.Wall.TextURL += langQuery(r, cat)
+		return page(pv), nil
 	})
 }
 
-func (h *Handler) wallPageView(v wallView, ws *wallState, mode model.WallMode, embed bool, posts []model.Post, at uint64) pageView {
+// langQuery is the ?lang= to keep on links to a wall's other pages when the
+// request chose the language, "" when the wall's own applies.
+func langQuery(r *http.Request, cat *catalog) string {
+	if r.URL.Query().Has("lang") {
+		return "?lang=" + cat.lang
+	}
+	return ""
+}
+
+// wallPageView builds a configured wall's page in cat's language. An embed
+// gets no call-to-action panel: it sits in someone else's page, which has
+// its own.
+func (h *Handler) wallPageView(ctx context.Context, cat *catalog, v wallView, ws *wallState, mode model.WallMode, embed bool, posts []model.Post, at uint64) pageView {
 	base := "/w/" + v.Slug
 	pv := pageView{
 		CampaignName:   v.Title,
 		Hashtags:       h.opts.Hashtags,
-		Lang:           "en",
+		Lang:           cat.lang,
+		Dir:            cat.locale.dir,
+		Catalog:        cat.js,
 		Posts:          posts,
 		LastEventID:    at,
 		EventsURL:      base + "/events",
@@ -255,6 +276,9 @@ func (h *Handler) wallPageView(v wallView, ws *wallState, mode model.WallMode, e
 			TextURL:     base + "/text",
 			FeedURL:     base + "/feed.atom",
 		},
+	}
+	if !embed {
+		pv.CTA = h.ctaView(ctx, cat)
 	}
 	if pv.Wall.SpotlightMS <= 0 {
 		pv.Wall.SpotlightMS = 10000
