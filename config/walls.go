@@ -177,8 +177,15 @@ func (l *loader) wall(t *table, c Campaign, sources []model.Source) model.Wall {
 	if len(w.FrameAncestors) > 1 && slices.Contains(w.FrameAncestors, "'none'") {
 		t.fail("frame_ancestors", `"'none'" must stand alone (browsers ignore it next to other sources)`)
 	}
-	if w.Language != "" && !tagPattern.MatchString(w.Language) {
-		t.fail("language", "%q is not a language tag (want e.g. \"en\", \"de\" or \"pt-PT\")", w.Language)
+	if w.Language != "" {
+		// The wall's screens speak it (wall/locales): one of the EU's
+		// languages. A region ("pt-PT") is accepted and dropped, the
+		// catalogs have one variant of each language.
+		base, _, _ := strings.Cut(strings.ToLower(w.Language), "-")
+		if !tagPattern.MatchString(w.Language) || !slices.Contains(euLanguages, base) {
+			t.fail("language", "%q is not one of the EU's languages (want a two-letter code: %s)", w.Language, strings.Join(euLanguages, ", "))
+		}
+		w.Language = base
 	}
 	t.reportUnknown()
 	return w

@@ -57,7 +57,7 @@ language = "pt-PT"
 				Categories: []string{"regions"}, Sources: []string{"eupolis"}},
 			Theme: "light", Accent: "#0a4fa8", Background: "#ffffff",
 			Logo: filepath.Join(dir, "logo.svg"), CustomCSS: filepath.Join(dir, "wall.css"), SpotlightSeconds: 20,
-			FrameAncestors: []string{"'self'", "https://cor.europa.eu", "https://*.europa.eu"}, Language: "pt-PT",
+			FrameAncestors: []string{"'self'", "https://cor.europa.eu", "https://*.europa.eu"}, Language: "pt",
 		},
 	}
 	if !reflect.DeepEqual(cfg.Walls, want) {
@@ -122,7 +122,8 @@ func TestWallErrors(t *testing.T) {
 		{"frame ancestor with a path", wall("frame_ancestors = [\"https://cor.europa.eu/page\"]\n"), `campaignwall.toml:5: walls[0].frame_ancestors[0]: "https://cor.europa.eu/page" is not a frame ancestor`},
 		{"frame ancestor injecting a directive", wall("frame_ancestors = [\"'self'; script-src *\"]\n"), `walls[0].frame_ancestors[0]: "'self'; script-src *" is not a frame ancestor`},
 		{"frame ancestor 'none' with others", wall("frame_ancestors = [\"'none'\", \"https://cor.europa.eu\"]\n"), `campaignwall.toml:5: walls[0].frame_ancestors: "'none'" must stand alone`},
-		{"language", wall("language = \"english please\"\n"), `campaignwall.toml:5: walls[0].language: "english please" is not a language tag`},
+		{"language", wall("language = \"english please\"\n"), `campaignwall.toml:5: walls[0].language: "english please" is not one of the EU's languages`},
+		{"language outside the EU's", wall("language = \"ja\"\n"), `campaignwall.toml:5: walls[0].language: "ja" is not one of the EU's languages`},
 		{"unknown key", wall("colour = \"#fff\"\n"), "campaignwall.toml:5: walls[0].colour: unknown key (known keys here: accent, background, categories, custom_css, default, frame_ancestors, language, languages, logo, mode, networks, slug, sources, spotlight_seconds, theme, title)"},
 	}
 	for _, tt := range tests {

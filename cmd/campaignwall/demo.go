@@ -122,15 +122,16 @@ func demoConfig(addr, dbPath, every string) *config.Config {
 }
 
 // demoWalls show what [[walls]] do: the default wall at / and /w/main, and
-// a few others in other modes and with filters.
+// a few others in other modes, with filters and a language of their own.
 func demoWalls() []model.Wall {
 	w := func(slug, title string, mode model.WallMode, theme string) model.Wall {
-		return model.Wall{Slug: slug, Title: title, Mode: mode, Theme: theme, SpotlightSeconds: config.DefaultSpotlightSeconds, Language: "en"}
+		return model.Wall{Slug: slug, Title: title, Mode: mode, Theme: theme, SpotlightSeconds: config.DefaultSpotlightSeconds}
 	}
 	main := w("main", "Cohesion Alliance", model.ModeMasonry, "dark")
 	main.Default = true
 	list := w("list", "Cohesion Alliance: English, Nederlands, Français, Deutsch", model.ModeList, "light")
 	list.Filter.Languages = []string{"en", "nl", "fr", "de"}
+	list.Language = "fr" // a wall in its own language; ?lang= still wins
 	return []model.Wall{
 		main,
 		w("spotlight", "Cohesion Alliance", model.ModeSpotlight, "dark"),
