@@ -427,6 +427,26 @@
 
   window.setInterval(function () { showRelativeTimes(wall); }, 30000);
 
+  // A page left for another closes its stream, also when the browser keeps
+  // it in the back/forward cache: browsers allow six connections to a
+  // server, and the streams of pages nobody sees would starve the page on
+  // screen of its photos. A page shown again from that cache reconnects
+  // where it left off.
+  window.addEventListener('pagehide', function () {
+    window.clearTimeout(retryTimer);
+    retryTimer = 0;
+    if (source) {
+      source.close();
+      source = null;
+    }
+  });
+  window.addEventListener('pageshow', function (e) {
+    if (e.persisted && !reloading) {
+      lastGood = Date.now();
+      connect();
+    }
+  });
+
   showRelativeTimes(wall);
   trim();
   connect();
