@@ -60,11 +60,20 @@ func testPhoto() []byte {
 }
 
 // modeServer serves one wall, "a", with the media cache faked, under csp
-// ("" for none).
-func modeServer(t *testing.T, csp string) (*testWall, *httptest.Server) {
+// ("" for none), and the call-to-action panel with a signature count. edit
+// changes the options first.
+func modeServer(t *testing.T, csp string, edit ...func(*Options)) (*testWall, *httptest.Server) {
 	t.Helper()
-	w := newTestWall(t, Options{CampaignName: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"},
-		Walls: []model.Wall{{Slug: "a", Title: "Cohesion Alliance", Mode: model.ModeMasonry, Theme: "dark", SpotlightSeconds: 3}}})
+	opts := Options{CampaignName: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"},
+		Walls: []model.Wall{{Slug: "a", Title: "Cohesion Alliance", Mode: model.ModeMasonry, Theme: "dark", SpotlightSeconds: 3}},
+		CTA:   CTAOptions{SigningURL: "https://cohesion.example/sign", Message: "Cohesion is Europe's promise. Add your name."}}
+	for _, e := range edit {
+		e(&opts)
+	}
+	w := newTestWall(t, opts)
+	if _, err := w.st.SetSignatureCount(context.Background(), model.SignatureCount{Value: 12847, Source: model.SignaturesAdmin, By: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	photo := testPhoto()
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if csp != "" {
@@ -249,7 +258,13 @@ func hostilePosts() []model.Post {
 // live over the stream, in every mode and the text view, without a CSP so
 // that only escaping stands between the payloads and the page.
 func TestWallModesRunNoInjectedScript(t *testing.T) {
-	w, srv := modeServer(t, "")
+	// The wall's title and the call to action's message come from the
+	// admin's config, and are escaped all the same.
+	w, srv := modeServer(t, "", func(o *Options) {
+		o.Walls[0].Title = strings.Join(xssPayloads, " ")
+		o.CTA.Message = strings.Join(xssPayloads, " ")
+		o.CTA.Messages = map[string]string{"en": strings.Join(xssPayloads, "")}
+	})
 	hostile := hostilePosts()
 	half := len(hostile) / 2
 	for _, p := range hostile[:half] {
@@ -259,12 +274,23 @@ func TestWallModesRunNoInjectedScript(t *testing.T) {
 		}
 	}
 	bctx, _ := browser(t)
-	targets := []string{"/w/a/text", "/embed/a"}
+	targets := []string{"/w/a/text", "/embed/a", "/embed/a.js"}
 	for _, m := range model.WallModes() {
 		targets = append(targets, "/w/a?mode="+string(m))
 	}
 	for i, target := range targets {
 		t.Run(target, func(t *testing.T) {
+			if strings.HasSuffix(target, ".js") {
+				// The snippet, run in a page of its own: it only adds the iframe.
+				within(t, bctx, "run the snippet",
+					chromedp.Navigate(srv.URL+"/w/a/text"),
+					chromedp.Evaluate[chromedp.Void](`(function () { var s = document.createElement('script'); s.src = '/embed/a.js'; document.body.appendChild(s); })()`),
+					chromedp.Poll[chromedp.Void](`document.querySelector('iframe[src*="/embed/a"]') !== null`))
+				if pwned, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.__pwned !== undefined`)); err != nil || pwned {
+					t.Errorf("the embed snippet ran an injected script (%v)", err)
+				}
+				return
+			}
 			within(t, bctx, "open", chromedp.Navigate(srv.URL+target), chromedp.WaitReady(chromedp.CSS("body")))
 			if !strings.Contains(target, "/text") {
 				within(t, bctx, "wait for the stream", chromedp.WaitReady(chromedp.CSS(`#wall-status[data-state="live"]`)))
@@ -291,7 +317,10 @@ func TestWallModesRunNoInjectedScript(t *testing.T) {
 				t.Errorf("%s: an injected script ran", target)
 			}
 			n, err := chromedp.Run(bctx, chromedp.Evaluate[int](
-				`document.querySelectorAll('main script, main svg, main iframe, main [onerror], main [onload], main a[href^="javascript:"], main img[src^="javascript:"]').length`))
+				`document.querySelectorAll('main script, main svg, main iframe, main [onerror], main [onload], main a[href^="javascript:"], main img[src^="javascript:"], ' +
+				'header script, header svg, header iframe, header [onerror], header [onload], ' +
+				'.cta script, .cta iframe, .cta [onerror], .cta [onload], .cta__body svg, .cta a[href^="javascript:"], ' +
+				'head script:not([src]), head svg, head iframe').length`))
 			if err != nil || n != 0 {
 				t.Errorf("%s: %d injected elements or attributes in the page (%v)", target, n, err)
 			}
@@ -339,4 +368,62 @@ func TestScreenReloadsIntoAdminsChange(t *testing.T) {
 	}
 	within(t, ctx, "wait for the screen to reload into list mode",
 		chromedp.WaitReady(chromedp.CSS(`body.mode-list #wall-status[data-state="live"]`)))
+}
+
+// TestWallModesSpeakTheWallsLanguage opens a wall whose own language is
+// Polish in every mode: the page is Polish, cards that arrive live are put
+// into Polish by wall.js whatever the mode does with them, and the
+// call-to-action panel is on screen and takes the count an admin sets, in
+// Polish, over the wall's filtered stream.
+func TestWallModesSpeakTheWallsLanguage(t *testing.T) {
+	w, srv := modeServer(t, strictCSP, func(o *Options) {
+		o.Language = "de" // the campaign's: the wall's own wins
+		o.Walls[0].Language = "pl"
+		o.Walls[0].Filter = model.WallFilter{Networks: []model.Network{model.NetworkMastodon}}
+	})
+	savePost(t, w.st, variant("mastodon_with_photo", 1), model.StatusApproved, false)
+	ctx, console := browser(t)
+	checkConsole(t, console)
+	pl := catalogFor("pl")
+	for i, mode := range model.WallModes() {
+		t.Run(string(mode), func(t *testing.T) {
+			within(t, ctx, "open the wall",
+				chromedp.Navigate(srv.URL+"/w/a?mode="+string(mode)),
+				chromedp.WaitReady(chromedp.CSS(`#wall-status[data-state="live"]`)),
+			)
+			if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang + ' ' + document.getElementById('wall-status').textContent`)); err != nil || got != "pl "+pl.T("status.live") {
+				t.Errorf("lang and status = %q (%v), want Polish", got, err)
+			}
+			ctaShown := `(function () { var c = document.getElementById('cta'); if (!c) { return false; }
+  var r = c.getBoundingClientRect(), q = c.querySelector('.cta__qr').getBoundingClientRect();
+  return getComputedStyle(c).display !== 'none' && r.width > 0 && r.right <= innerWidth + 1 && r.bottom <= innerHeight + 1 && q.width >= 40; })()`
+			if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](ctaShown)); err != nil || !shown {
+				rects, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify([document.getElementById('cta').getBoundingClientRect(), innerWidth, innerHeight])`))
+				t.Errorf("call to action not on screen with its QR code in %s (%v): %s", mode, err, rects)
+			}
+
+			// A pinned photo post: every mode takes it (photos too).
+			p := variant("pinned_highlighted", 20+i)
+			p.Network = model.NetworkMastodon
+			p.Media = variant("mastodon_with_photo", 0).Media
+			p.Media[0].AltText = "" // its description comes from the catalog
+			live := savePost(t, w.st, p, model.StatusApproved, true)
+			w.hub.PostChanged(live)
+			flag := card(live) + ` [data-i18n="card.pinned"]`
+			within(t, ctx, "wait for the live card in Polish",
+				chromedp.Poll[chromedp.Void](fmt.Sprintf(`(function (s, want) { var e = document.querySelector(s); return e !== null && e.textContent === want; })(%q, %q)`,
+					flag, pl.T("card.pinned"))))
+			alt, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).alt`, card(live)+" img[data-i18n-alt]")))
+			if want := pl.T("card.photo_alt", "author", authorName(live.Author)); err != nil || alt != want {
+				t.Errorf("live photo's alt = %q (%v), want %q", alt, err, want)
+			}
+			n := int64(12848 + i)
+			w.hub.SignatureCountChanged(n)
+			within(t, ctx, "wait for the new count",
+				chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.getElementById('cta-count').textContent.replace(/\s+/g, ' ') === %q`,
+					strings.Join(strings.Fields(pl.N("cta.signatures", n)), " "))))
+			screenshot(t, ctx, "wall-mode-"+string(mode)+"-pl")
+			decideT(t, w.st, live, model.ActionRetract)
+		})
+	}
 }

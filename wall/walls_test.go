@@ -141,7 +141,8 @@ func TestWallsWithoutConfigKeepThePlainWall(t *testing.T) {
 
 // TestWallStreamsAreFiltered connects a screen of each wall and of the plain
 // stream, and announces one post of each wall: a screen gets only its own
-// wall's posts, and removals for the others.
+// wall's posts, and removals for the others. Events that are not about a
+// post (the signature count) reach every screen.
 func TestWallStreamsAreFiltered(t *testing.T) {
 	w := newTwoWalls(t, Options{})
 	srv := httptest.NewServer(w.mux)
@@ -153,6 +154,7 @@ func TestWallStreamsAreFiltered(t *testing.T) {
 	w.hub.PostChanged(w.polish)
 	w.hub.PostChanged(w.news)
 	w.hub.ReloadWall("news")
+	w.hub.SignatureCountChanged(1234)
 
 	summary := func(s *sseStream, n int) []string {
 		t.Helper()
@@ -164,8 +166,8 @@ func TestWallStreamsAreFiltered(t *testing.T) {
 				HTML string `json:"html"`
 			}
 			_ = json.Unmarshal([]byte(f.Data), &d)
-			if f.Event == "reload" {
-				out = append(out, "reload")
+			if f.Event == "reload" || f.Event == "counter" {
+				out = append(out, f.Event)
 				continue
 			}
 			if f.Event == "post" && !strings.Contains(d.HTML, `data-post-id="`+itoa(d.ID)+`"`) {
@@ -175,20 +177,20 @@ func TestWallStreamsAreFiltered(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := summary(pl, 2), []string{"post " + id(w.polish), "remove " + id(w.news)}; !slices.Equal(got, want) {
+	if got, want := summary(pl, 3), []string{"post " + id(w.polish), "remove " + id(w.news), "counter"}; !slices.Equal(got, want) {
 		t.Errorf("wall pl got %v, want %v", got, want)
 	}
-	if got, want := summary(news, 3), []string{"remove " + id(w.polish), "post " + id(w.news), "reload"}; !slices.Equal(got, want) {
+	if got, want := summary(news, 4), []string{"remove " + id(w.polish), "post " + id(w.news), "reload", "counter"}; !slices.Equal(got, want) {
 		t.Errorf("wall news got %v, want %v", got, want)
 	}
-	if got, want := summary(all, 2), []string{"post " + id(w.polish), "post " + id(w.news)}; !slices.Equal(got, want) {
+	if got, want := summary(all, 3), []string{"post " + id(w.polish), "post " + id(w.news), "counter"}; !slices.Equal(got, want) {
 		t.Errorf("plain stream got %v, want %v (and no other wall's reload)", got, want)
 	}
 
 	// A screen of wall pl resuming from before the events replays them
 	// filtered the same way.
 	resumed := connect(t, srv.URL+"/w/pl/events?lastEventId=0", nil)
-	if got, want := summary(resumed, 2), []string{"post " + id(w.polish), "remove " + id(w.news)}; !slices.Equal(got, want) {
+	if got, want := summary(resumed, 3), []string{"post " + id(w.polish), "remove " + id(w.news), "counter"}; !slices.Equal(got, want) {
 		t.Errorf("wall pl replay got %v, want %v", got, want)
 	}
 }
@@ -429,5 +431,67 @@ func TestWallModeQuery(t *testing.T) {
 		if got := main.AttrOr("data-events-url", ""); got != "/w/a/events" {
 			t.Errorf("%q: events URL = %q", query, got)
 		}
+	}
+}
+
+// TestWallLanguage: a wall's pages speak ?lang=, else the wall's own
+// language, else the campaign's; the text view and the embed too. The
+// call-to-action panel is on screens and in the text view, not in embeds.
+func TestWallLanguage(t *testing.T) {
+	w := newTestWall(t, Options{CampaignName: "Cohesion Alliance", Language: "de",
+		CTA: CTAOptions{SigningURL: "https://sign.example/joint-call", Message: "Sign now", Messages: map[string]string{"pl": "Podpisz teraz"}},
+		Walls: []model.Wall{
+			{Slug: "pl", Title: "Polska", Mode: model.ModeMasonry, Theme: "dark", Default: true, Language: "pl"},
+			{Slug: "news", Title: "News", Mode: model.ModeTicker, Theme: "light"},
+		}})
+	tests := []struct {
+		path, lang string
+		cta        bool
+	}{
+		{"/", "pl", true},
+		{"/w/pl", "pl", true},
+		{"/w/pl?lang=fr", "fr", true},
+		{"/w/pl?lang=xx", "pl", true},
+		{"/w/pl/text", "pl", true},
+		{"/w/pl/text?lang=sv", "sv", true},
+		{"/w/pl?mode=text", "pl", true},
+		{"/embed/pl", "pl", false},
+		{"/embed/pl?lang=el", "el", false},
+		{"/w/news", "de", true},
+		{"/w/news?lang=it", "it", true},
+		{"/embed/news", "de", false},
+		{"/w/nope", "de", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			doc := parseHTML(t, w.get(t, tt.path).Body.String())
+			html := doc.Find("html")
+			if got := html.AttrOr("lang", ""); got != tt.lang {
+				t.Errorf("html lang = %q, want %q", got, tt.lang)
+			}
+			if got := html.AttrOr("dir", ""); got != "ltr" {
+				t.Errorf("html dir = %q, want ltr", got)
+			}
+			if got := doc.Find(`[data-testid="cta"]`).Length() > 0; got != tt.cta {
+				t.Errorf("call to action shown = %v, want %v", got, tt.cta)
+			}
+			if c := doc.Find("#wall").AttrOr("data-catalog", ""); c != "" && !strings.Contains(c, `"lang":"`+tt.lang+`"`) {
+				t.Errorf("data-catalog is not the %s one: %.60s…", tt.lang, c)
+			}
+		})
+	}
+
+	// The words are the language's, not English.
+	text := w.get(t, "/w/pl/text").Body.String()
+	for _, want := range []string{"Pokaż najnowsze wpisy", "(tylko tekst)", "Podpisz teraz", "sign.example/joint-call"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Polish text view lacks %q", want)
+		}
+	}
+	if body := w.get(t, "/w/pl?lang=fr").Body.String(); !strings.Contains(body, "Version texte") || !strings.Contains(body, `href="/w/pl/text?lang=fr"`) {
+		t.Errorf("French wall: no French link to the text view that keeps ?lang=fr")
+	}
+	if body := w.get(t, "/w/nope").Body.String(); !strings.Contains(body, "Diese Wall gibt es nicht") {
+		t.Errorf("unknown wall is not in the campaign's language (German): %.200s", body)
 	}
 }
