@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -44,15 +45,21 @@ type Config struct {
 	Store    Store
 	Sources  []model.Source // fully resolved: Token read, Hashtags defaulted to the campaign's
 	Bot      *Bot           // the [bot] section (config/bot.go); nil when the file has none
+	Walls    []model.Wall   // the [[walls]] tables (walls.go); exactly one is Default when there are any
 
 	Media       Media       // media.go
 	Submissions Submissions // submissions.go
+	CTA         CTA         // cta.go
 }
 
 // Campaign is what the wall is about.
 type Campaign struct {
 	Name     string
 	Hashtags []string // without a leading '#', spelled as given
+	// Language is the wall's language (one of the 24 EU languages, as a
+	// two-letter code) where a wall sets none and a screen asks for none
+	// with ?lang=. Default "en".
+	Language string
 }
 
 // Server is where the HTTP server listens and how it is reached from outside.
@@ -115,6 +122,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	cfg.Media = l.media(root.sub("media"))
 	cfg.Submissions = l.submissions(root.sub("submissions"), cfg.Media)
+	cfg.CTA = l.cta(root)
 	byName := map[string]string{} // lower-case name → key of the source using it
 	for _, t := range root.tables("sources") {
 		src := l.source(t, cfg.Campaign)
@@ -129,6 +137,7 @@ func Parse(path string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		cfg.Sources = append(cfg.Sources, src)
 	}
 	cfg.Bot = l.bot(root)
+	cfg.Walls = l.walls(root, cfg.Campaign, cfg.Sources)
 	root.reportUnknown()
 	if err := p.err(); err != nil {
 		return nil, err
@@ -144,7 +153,13 @@ type loader struct {
 }
 
 func (l *loader) campaign(t *table) Campaign {
-	c := Campaign{Name: t.str("name")}
+	c := Campaign{Name: t.str("name"), Language: "en"}
+	if t.has("language") {
+		c.Language = t.str("language")
+		if !slices.Contains(euLanguages, c.Language) {
+			t.fail("language", "%q is not one of the EU's languages (want a two-letter code: %s)", c.Language, strings.Join(euLanguages, ", "))
+		}
+	}
 	before := len(l.p.list)
 	c.Hashtags = l.hashtags(t, "hashtags")
 	if len(c.Hashtags) == 0 && len(l.p.list) == before {
@@ -370,6 +385,16 @@ func (c Config) String() string {
 		fmt.Fprintf(&b, "submissions at /submit: photos up to %s, videos up to %s and %d s, %d per address per %s, emails kept %s\n",
 			formatBytes(s.MaxPhotoBytes), formatBytes(s.MaxVideoBytes), s.MaxVideoSeconds, s.RateLimit,
 			formatDuration(s.RateWindow), formatDuration(s.EmailRetention))
+	}
+	for _, w := range c.Walls {
+		fmt.Fprintf(&b, "wall /w/%s %q: %s, %s theme", w.Slug, w.Title, w.Mode, w.Theme)
+		if w.Default {
+			b.WriteString(", also at /")
+		}
+		if !w.Filter.IsZero() {
+			b.WriteString(", filtered")
+		}
+		b.WriteString("\n")
 	}
 	for _, s := range c.Sources {
 		fmt.Fprintf(&b, "source %q: %s", s.Name, s.Kind)

@@ -254,12 +254,12 @@ func TestErrors(t *testing.T) {
 		{
 			name: "unknown top-level table",
 			toml: campaign + "\n[wall]\ntheme = \"dark\"\n",
-			want: []string{"campaignwall.toml:4: wall: unknown key (known keys here: bot, campaign, media, server, sources, store, submissions)"},
+			want: []string{"campaignwall.toml:4: wall: unknown key (known keys here: bot, campaign, cta, media, server, sources, store, submissions, walls)"},
 		},
 		{
 			name: "unknown campaign key",
 			toml: "[campaign]\nhashtags = [\"CohesionAlliance\"]\nhashtag = \"x\"\n",
-			want: []string{"campaignwall.toml:3: campaign.hashtag: unknown key (known keys here: hashtags, name)"},
+			want: []string{"campaignwall.toml:3: campaign.hashtag: unknown key (known keys here: hashtags, language, name)"},
 		},
 		{
 			name: "unknown source key in the second source",

@@ -109,8 +109,11 @@ type Post struct {
 	Status      Status
 	Pinned      bool
 	Highlighted bool
-	DecidedBy   string
-	DecidedAt   time.Time
+	// ShowOnScreens is a moderator's word that a post with a content warning
+	// or sensitive media may be shown uncovered on the wall's screens.
+	ShowOnScreens bool
+	DecidedBy     string
+	DecidedAt     time.Time
 }
 
 // HasImage reports whether the post carries at least one photo.
@@ -162,6 +165,10 @@ const (
 	ActionUnhighlight Action = "unhighlight"
 	ActionUndo        Action = "undo"     // a moderator took back their own decision moments after it
 	ActionAltText     Action = "alt_text" // a moderator wrote or changed the alt text of a post's photos
+	// A post with a content warning shows only the warning on screens until
+	// a moderator uncovers it; cover takes that back.
+	ActionUncover Action = "uncover"
+	ActionCover   Action = "cover"
 )
 
 // Decision is one row of the audit log: who did what to which post, when and why.

@@ -38,6 +38,8 @@ type Options struct {
 	Bot          BotAdmin                     // the bot on /admin/bot; nil: the page says it is not configured
 	Sources      SourcesOptions               // the sources status page (sources.go)
 	Now          func() time.Time             // the clock of undo windows and leases (hands.go); nil means time.Now
+	Walls        WallsOptions                 // the walls' settings page (walls.go)
+	Counter      SignatureCounter             // sets the signature count on /admin/counter (counter.go); nil: the page only shows it
 }
 
 // Handler serves the login and moderation pages.
@@ -107,6 +109,8 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	h.rulesRoutes(mux)
 	h.sourceRoutes(mux)
 	h.submissionRoutes(mux)
+	h.wallRoutes(mux)
+	h.counterRoutes(mux)
 }
 
 // PostsCollected is called by the scheduler with newly stored posts. What

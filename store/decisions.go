@@ -47,6 +47,8 @@ var transitions = map[model.Action]transition{
 	model.ActionUnpin:       {from: []model.Status{model.StatusApproved, model.StatusRejected, model.StatusRemoved}, setFlag: "pinned", flagVal: 0},
 	model.ActionHighlight:   {from: []model.Status{model.StatusApproved}, setFlag: "highlighted", flagVal: 1},
 	model.ActionUnhighlight: {from: []model.Status{model.StatusApproved, model.StatusRejected, model.StatusRemoved}, setFlag: "highlighted", flagVal: 0},
+	model.ActionUncover:     {from: []model.Status{model.StatusApproved}, setFlag: "show_on_screens", flagVal: 1},
+	model.ActionCover:       {from: []model.Status{model.StatusApproved, model.StatusRejected, model.StatusRemoved}, setFlag: "show_on_screens", flagVal: 0},
 }
 
 // Decide applies a decision to its post and appends it to the audit log, in one
@@ -83,7 +85,7 @@ func (s *Store) Decide(ctx context.Context, d model.Decision) (model.Post, error
 				args = append(args, d.Actor, ms(d.At))
 			}
 			if t.to != model.StatusApproved {
-				q += `, pinned = 0, highlighted = 0`
+				q += `, pinned = 0, highlighted = 0, show_on_screens = 0`
 			}
 			if _, err := tx.ExecContext(ctx, q+` WHERE id = ?`, append(args, d.PostID)...); err != nil {
 				return err

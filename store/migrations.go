@@ -403,6 +403,38 @@ CREATE INDEX post_leases_expires ON post_leases (expires_at);
 `)
 		return err
 	},
+	// Walls: a moderator's word that a post behind a content warning may be
+	// shown uncovered on screens, and what admins changed on a running wall
+	// (store/walls.go), overriding the config file's mode and filters.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+ALTER TABLE posts ADD COLUMN show_on_screens INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE wall_settings (
+	slug       TEXT PRIMARY KEY,
+	mode       TEXT NOT NULL DEFAULT '',
+	filter     TEXT NOT NULL DEFAULT '{}',
+	updated_by TEXT NOT NULL DEFAULT '',
+	updated_at INTEGER NOT NULL
+);
+`)
+		return err
+	},
+	// The petition's signature count (store/signatures.go): every value it
+	// took, scraped or set by an admin, newest last; the newest is the
+	// current one. A scrape that reads the same number again only moves its
+	// row's time, so the table grows with changes, not with scrapes.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+CREATE TABLE signature_counts (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	value  INTEGER NOT NULL CHECK (value >= 0),
+	source TEXT NOT NULL CHECK (source IN ('scraped', 'admin')),
+	set_by TEXT NOT NULL DEFAULT '',
+	at     INTEGER NOT NULL
+);
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -315,7 +315,7 @@ func (s *Store) CountPosts(ctx context.Context) (map[model.Status]int, error) {
 const postSelect = `
 SELECT p.id, p.network, p.uri, p.url, p.remote_id, p.cid, p.source_name, p.category,
 	p.html, p.text, p.language, p.content_warning, p.sensitive, p.tags, p.published_at,
-	p.collected_at, p.status, p.pinned, p.highlighted, p.decided_by, p.decided_at,
+	p.collected_at, p.status, p.pinned, p.highlighted, p.decided_by, p.decided_at, p.show_on_screens,
 	a.id, a.network, a.handle, a.display_name, a.url, a.avatar_url, a.bio
 FROM posts p JOIN authors a ON a.id = p.author_id`
 
@@ -348,17 +348,17 @@ func queryPosts(ctx context.Context, db queryer, q string, args ...any) ([]model
 	index := map[int64]int{}
 	for rows.Next() {
 		var p model.Post
-		var sensitive, pinned, highlighted int
+		var sensitive, pinned, highlighted, uncovered int
 		var tags string
 		var published, collected, decided int64
 		if err := rows.Scan(&p.ID, &p.Network, &p.URI, &p.URL, &p.RemoteID, &p.CID, &p.SourceName,
 			&p.Category, &p.HTML, &p.Text, &p.Language, &p.ContentWarning, &sensitive, &tags,
-			&published, &collected, &p.Status, &pinned, &highlighted, &p.DecidedBy, &decided,
+			&published, &collected, &p.Status, &pinned, &highlighted, &p.DecidedBy, &decided, &uncovered,
 			&p.Author.ID, &p.Author.Network, &p.Author.Handle, &p.Author.DisplayName, &p.Author.URL,
 			&p.Author.AvatarURL, &p.Author.Bio); err != nil {
 			return nil, fmt.Errorf("store: scan post: %w", err)
 		}
-		p.Sensitive, p.Pinned, p.Highlighted = sensitive == 1, pinned == 1, highlighted == 1
+		p.Sensitive, p.Pinned, p.Highlighted, p.ShowOnScreens = sensitive == 1, pinned == 1, highlighted == 1, uncovered == 1
 		if tags != "" {
 			p.Tags = strings.Fields(tags)
 		}

@@ -71,7 +71,7 @@ func TestCardHidesContentWarnedPostInDetails(t *testing.T) {
 	if _, open := cw.Attr("open"); open {
 		t.Errorf("content warning details is open, want closed")
 	}
-	if got, want := strings.Join(strings.Fields(cw.Find("summary").Text()), " "), "Content warning: flood damage"; got != want {
+	if got, want := strings.Join(strings.Fields(cw.Find("summary").Text()), " "), "Content warning flood damage Show"; got != want {
 		t.Errorf("summary = %q, want %q", got, want)
 	}
 	if n := cw.Find(`[data-testid="post-text"]`).Length(); n != 1 {

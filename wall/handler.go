@@ -32,6 +32,18 @@ type Options struct {
 	// NoScriptRefresh is how often a screen without JavaScript reloads the
 	// page to show new posts. Default 60s.
 	NoScriptRefresh time.Duration
+	// Walls are the campaign's walls (walls.go), each at /w/{slug}; the
+	// default one is also at /. Without any, / shows every approved post.
+	Walls []model.Wall
+	// BaseURL is the wall's public URL without a trailing slash, for
+	// absolute links in feeds; "" takes them from the request.
+	BaseURL string
+	// Language is the campaign's language: a page's when the request has no
+	// ?lang= and its wall no language of its own. One of model.Languages;
+	// anything else means English.
+	Language string
+	// CTA is the call-to-action panel (cta.go); hidden when SigningURL is "".
+	CTA CTAOptions
 }
 
 // Handler serves the wall's pages, events and API.
@@ -42,6 +54,8 @@ type Handler struct {
 	opts   Options
 	assets *assets
 	pages  *pageCache
+	walls  *wallSet
+	qr     string // the CTA's QR code (SVG); "" without a panel
 }
 
 // NewHandler returns the wall's HTTP handler. hub is the one moderation
@@ -59,7 +73,17 @@ func NewHandler(st *store.Store, hub *Hub, log *slog.Logger, opts Options) *Hand
 	if opts.CampaignName == "" {
 		opts.CampaignName = "Social wall"
 	}
-	return &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub)}
+	h := &Handler{st: st, hub: hub, log: log, opts: opts, assets: loadAssets(), pages: newPageCache(hub), walls: newWallSet(opts.Walls, log)}
+	if opts.CTA.SigningURL != "" {
+		svg, err := qrSVG(opts.CTA.SigningURL)
+		if err != nil {
+			// Config validation keeps signing URLs short enough; a wall
+			// without its panel beats no wall.
+			log.Error("wall: call-to-action panel left out", slog.Any("error", err))
+		}
+		h.qr = svg
+	}
+	return h
 }
 
 // Routes registers the wall's routes.
@@ -68,11 +92,17 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /wall/events", h.hub)
 	mux.HandleFunc("GET /api/posts", h.apiPosts)
 	mux.Handle("GET /static/wall/", h.assets.handler("/static/wall/"))
+	h.wallRoutes(mux)
 }
 
 // wallPage serves the wall: pinned posts, then the newest approved ones.
 func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
-	h.servePage(w, r, func(ctx context.Context, at uint64) (templ.Component, error) {
+	if v, ws, ok := h.walls.get(h.walls.def); ok {
+		h.wallPageOf(w, r, v, ws)
+		return
+	}
+	cat := catalogFor(h.pageLanguage(r, ""))
+	h.servePage(w, r, cat, func(ctx context.Context, at uint64) (templ.Component, error) {
 		posts, err := h.wallPosts(ctx)
 		if err != nil {
 			return nil, err
@@ -80,7 +110,10 @@ func (h *Handler) wallPage(w http.ResponseWriter, r *http.Request) {
 		return page(pageView{
 			CampaignName:   h.opts.CampaignName,
 			Hashtags:       h.opts.Hashtags,
-			Lang:           "en",
+			Lang:           cat.lang,
+			Dir:            cat.locale.dir,
+			Catalog:        cat.js,
+			CTA:            h.ctaView(ctx, cat),
 			Posts:          posts,
 			LastEventID:    at,
 			EventsURL:      "/wall/events",
@@ -125,7 +158,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, c templ.Compone
 	if err := c.Render(r.Context(), &buf); err != nil {
 		h.log.Error("wall: render page", slog.String("path", r.URL.Path), slog.Any("error", err))
 		w.Header().Set("Refresh", "30") // a screen without JavaScript tries again by itself
-		http.Error(w, "The wall could not be shown. Please try again.", http.StatusInternalServerError)
+		http.Error(w, catalogFor(h.pageLanguage(r, "")).T("error.render"), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func (w *testWall) get(t *testing.T, target string) *httptest.ResponseRecorder {
 
 func variant(name string, n int) model.Post {
 	p := fixtures[name]
+	p.Media = slices.Clone(p.Media)
 	p.URI = fmt.Sprintf("%s#%d", p.URI, n)
 	p.PublishedAt = baseTime.Add(time.Duration(n) * time.Minute)
 	return p

@@ -40,12 +40,38 @@ type HubOptions struct {
 type event struct {
 	id    uint64 // 0 for frames that are not replayed (heartbeats)
 	frame []byte
+	scope eventScope
+	// other is what a screen whose wall does not show the post gets instead
+	// of frame: the post's removal, in case it showed it before.
+	other []byte
+}
+
+// eventScope says which screens an event is for. The zero value: all.
+type eventScope struct {
+	post *model.Post // a post event: the post, for walls' filters
+	wall string      // only the screens of this wall
 }
 
 // client is one connected screen. Only the hub sends on ch and only the hub
 // closes it, under h.mu, when the client is dropped or the hub closes.
 type client struct {
-	ch chan *event
+	ch     chan *event
+	wall   string            // the wall it shows; "" for /wall/events
+	filter *model.WallFilter // nil: every post
+}
+
+// frame is what c is sent of ev, nil for nothing. Filtering at send time
+// keeps one log and one ring for every wall: a wall's screens never receive
+// another wall's posts, live or replayed, and a filter an admin changes
+// applies from the reload that follows.
+func (c *client) frame(ev *event) []byte {
+	if ev.scope.wall != "" && ev.scope.wall != c.wall {
+		return nil
+	}
+	if ev.scope.post != nil && c.filter != nil && !c.filter.Matches(*ev.scope.post) {
+		return ev.other
+	}
+	return ev.frame
 }
 
 // storeTimeout bounds the hub's reads and writes of the store for one event.
@@ -173,7 +199,10 @@ func (h *Hub) load(ctx context.Context) error {
 	}
 	for _, e := range evs {
 		name, payload := e.Kind, e.Data
-		if e.PostID != 0 {
+		var scope eventScope
+		if e.PostID == 0 {
+			scope.wall = wallOf(e.Data)
+		} else {
 			p, found := posts[e.PostID]
 			if !found {
 				p = model.Post{ID: e.PostID, Status: model.StatusRemoved} // deleted since
@@ -182,9 +211,12 @@ func (h *Hub) load(ctx context.Context) error {
 			if name, payload, ok = h.postEvent(p); !ok {
 				name, payload = "remove", fmt.Appendf(nil, `{"id":%d}`, e.PostID)
 			}
+			if name == "post" {
+				scope.post = &p
+			}
 		}
 		id := uint64(e.ID)
-		h.ring = append(h.ring, &event{id: id, frame: encodeFrame(id, name, payload)})
+		h.ring = append(h.ring, newEvent(id, name, payload, scope))
 	}
 	h.floor = uint64(evs[0].ID) - 1
 	h.lastID = uint64(evs[len(evs)-1].ID)
@@ -288,7 +320,11 @@ func (h *Hub) PostChanged(p model.Post) {
 	if !ok {
 		return
 	}
-	h.send(ctx, store.WallEvent{PostID: p.ID, Kind: name}, payload)
+	var scope eventScope
+	if name == "post" {
+		scope.post = &p
+	}
+	h.send(ctx, store.WallEvent{PostID: p.ID, Kind: name}, payload, scope)
 }
 
 // postEvent is the event that shows p on screens as it is: its card if it is
@@ -325,7 +361,38 @@ func (h *Hub) postEvent(p model.Post) (name string, payload []byte, ok bool) {
 func (h *Hub) publish(name string, payload []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	h.send(ctx, store.WallEvent{Kind: name, Data: payload}, payload)
+	h.send(ctx, store.WallEvent{Kind: name, Data: payload}, payload, eventScope{wall: wallOf(payload)})
+}
+
+// wallScoped is the data of an event for one wall's screens only.
+type wallScoped struct {
+	Wall string `json:"wall"`
+}
+
+// wallOf is the wall an event's data names, "" for every wall.
+func wallOf(payload []byte) string {
+	var w wallScoped
+	if !bytes.Contains(payload, []byte(`"wall"`)) || json.Unmarshal(payload, &w) != nil {
+		return ""
+	}
+	return w.Wall
+}
+
+// ReloadWall tells the screens of one wall to reload, after an admin changed
+// its mode or filters. Screens of other walls hear nothing.
+func (h *Hub) ReloadWall(slug string) {
+	b, _ := json.Marshal(wallScoped{Wall: slug})
+	h.publish("reload", b)
+}
+
+// newEvent encodes an event; a post event also gets the removal that
+// screens of walls not showing the post receive instead.
+func newEvent(id uint64, name string, payload []byte, scope eventScope) *event {
+	ev := &event{id: id, frame: encodeFrame(id, name, payload), scope: scope}
+	if scope.post != nil {
+		ev.other = encodeFrame(id, "remove", fmt.Appendf(nil, `{"id":%d}`, scope.post.ID))
+	}
+	return ev
 }
 
 // send logs the event (with a store), gives it its ID, keeps it for replay
@@ -337,7 +404,7 @@ func (h *Hub) publish(name string, payload []byte) {
 // ID, and it is not replayed: a screen away at that very moment keeps the
 // post's old state until its next reload. That needs the database to refuse
 // a write moments after it took the decision itself; the error is logged.
-func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte) {
+func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte, scope eventScope) {
 	h.logMu.Lock()
 	defer h.logMu.Unlock()
 	logged := true
@@ -358,14 +425,16 @@ func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte) {
 	if h.closed {
 		return
 	}
-	ev := &event{frame: encodeFrame(0, rec.Kind, payload)}
-	if logged {
+	var ev *event
+	if !logged {
+		ev = newEvent(0, rec.Kind, payload, scope)
+	} else {
 		if h.st != nil {
 			h.lastID = uint64(rec.ID)
 		} else {
 			h.lastID++
 		}
-		ev = &event{id: h.lastID, frame: encodeFrame(h.lastID, rec.Kind, payload)}
+		ev = newEvent(h.lastID, rec.Kind, payload, scope)
 		if len(h.ring) < cap(h.ring) {
 			h.ring = append(h.ring, ev)
 		} else {
@@ -376,6 +445,9 @@ func (h *Hub) send(ctx context.Context, rec store.WallEvent, payload []byte) {
 	}
 	dropped := 0
 	for c := range h.clients {
+		if ev.scope.wall != "" && ev.scope.wall != c.wall {
+			continue // another wall's event: not even a slot in the buffer
+		}
 		select {
 		case c.ch <- ev:
 		default:
@@ -411,7 +483,7 @@ func encodeFrame(id uint64, name string, payload []byte) []byte {
 // registration happen under one lock, so nothing is missed or sent twice
 // between them. at is the newest event ID at that moment; ok is false when
 // the hub is closed.
-func (h *Hub) subscribe(lastID uint64, resume bool) (c *client, replay []*event, reload bool, at uint64, ok bool) {
+func (h *Hub) subscribe(lastID uint64, resume bool, wall string, filter *model.WallFilter) (c *client, replay []*event, reload bool, at uint64, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -434,7 +506,7 @@ func (h *Hub) subscribe(lastID uint64, resume bool) (c *client, replay []*event,
 			}
 		}
 	}
-	c = &client{ch: make(chan *event, h.opts.ClientBuffer)}
+	c = &client{ch: make(chan *event, h.opts.ClientBuffer), wall: wall, filter: filter}
 	h.clients[c] = struct{}{}
 	return c, replay, reload, h.lastID, true
 }
@@ -480,6 +552,17 @@ func lastEventID(r *http.Request) (id uint64, resume bool, err error) {
 //	id: N / event: reload / data: {}   (resume impossible: reload the page)
 //	: ping / event: ping  / data: {}   (heartbeat, no id)
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, "", nil)
+}
+
+// Stream returns the event stream of one wall's screens: events of posts
+// filter does not select reach them as removals, and events for other walls
+// not at all. filter nil selects every post.
+func (h *Hub) Stream(wall string, filter *model.WallFilter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, wall, filter) })
+}
+
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request, wall string, filter *model.WallFilter) {
 	if r.Method == http.MethodHead {
 		// GET patterns also match HEAD, which has no body to stream.
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -490,7 +573,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Treated like an ID from another hub: the page reloads and starts over.
 		h.log.Debug("wall: bad last event id", slog.Any("error", err))
 	}
-	c, replay, reload, at, ok := h.subscribe(lastID, resume)
+	c, replay, reload, at, ok := h.subscribe(lastID, resume, wall, filter)
 	if !ok {
 		http.Error(w, "the wall is shutting down", http.StatusServiceUnavailable)
 		return
@@ -518,7 +601,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	frames := make([][]byte, 0, 1+len(replay))
 	frames = append(frames, head)
 	for _, ev := range replay {
-		frames = append(frames, ev.frame)
+		if f := c.frame(ev); f != nil {
+			frames = append(frames, f)
+		}
 	}
 	if err := out.write(frames...); err != nil {
 		if errors.Is(err, http.ErrNotSupported) {
@@ -536,14 +621,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return // dropped as too slow, or the hub closed
 			}
-			frames = append(frames[:0], ev.frame)
+			frames = append(frames[:0], c.frame(ev))
 			// Send whatever else is already waiting with one flush.
 			for more := len(c.ch); more > 0; more-- {
 				ev, ok := <-c.ch
 				if !ok {
 					break
 				}
-				frames = append(frames, ev.frame)
+				frames = append(frames, c.frame(ev))
 			}
 			if err := out.write(frames...); err != nil {
 				h.log.Debug("wall: stream ended", slog.Any("error", err))

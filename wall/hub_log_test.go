@@ -270,3 +270,29 @@ func TestOpenHubFailsOnBrokenStore(t *testing.T) {
 		t.Fatal("OpenHub on a closed store succeeded, want an error")
 	}
 }
+
+// TestLoggedHubKeepsWallsApartAcrossRestarts: after a restart, a screen of
+// wall b replaying the log gets wall a's post as a removal and not wall a's
+// reload.
+func TestLoggedHubKeepsWallsApartAcrossRestarts(t *testing.T) {
+	st := openStore(t)
+	old := openLoggedHub(t, st, HubOptions{})
+	polish := savePost(t, st, variant("mastodon_with_photo", 1), model.StatusApproved, false)
+	old.hub.PostChanged(polish)
+	old.hub.ReloadWall("a")
+	old.hub.publish("counter", []byte(`{"signatures":1204}`))
+	old.stop()
+
+	restarted := openLoggedHub(t, st, HubOptions{})
+	onlyFrench := &model.WallFilter{Languages: []string{"fr"}}
+	srv := httptest.NewServer(restarted.hub.Stream("b", onlyFrench))
+	t.Cleanup(srv.Close)
+	t.Cleanup(restarted.hub.Close)
+	s := connect(t, srv.URL, http.Header{"Last-Event-Id": {"0"}})
+	if got, want := frameSummary(t, s.nextEvent()), fmt.Sprintf("1 remove %d", polish.ID); got != want {
+		t.Errorf("first replayed %q, want %q", got, want)
+	}
+	if got, want := frameSummary(t, s.nextEvent()), `3 counter {"signatures":1204}`; got != want {
+		t.Errorf("then %q, want %q (not wall a's reload)", got, want)
+	}
+}

@@ -439,8 +439,8 @@ func TestHubForgetsClientThatLeft(t *testing.T) {
 func TestHubDropsSlowClient(t *testing.T) {
 	hub := NewHub(discardLogger(), HubOptions{HeartbeatEvery: time.Hour, ClientBuffer: 2})
 	defer hub.Close()
-	slow, _, _, _, _ := hub.subscribe(0, false)
-	fast, _, _, _, _ := hub.subscribe(0, false)
+	slow, _, _, _, _ := hub.subscribe(0, false, "", nil)
+	fast, _, _, _, _ := hub.subscribe(0, false, "", nil)
 
 	var fastGot []uint64
 	for i := int64(1); i <= 3; i++ {
@@ -468,7 +468,7 @@ func BenchmarkHubBroadcast(b *testing.B) {
 	hub := NewHub(discardLogger(), HubOptions{HeartbeatEvery: time.Hour, ClientBuffer: 4096})
 	var wg sync.WaitGroup
 	for range 1000 {
-		c, _, _, _, _ := hub.subscribe(0, false)
+		c, _, _, _, _ := hub.subscribe(0, false, "", nil)
 		wg.Go(func() {
 			for range c.ch {
 			}

@@ -117,14 +117,20 @@ func (c *pageCache) page(ctx context.Context, key string, build func(ctx context
 }
 
 // servePage answers with the cached page for the request, rendering it when
-// needed. A failure is a clean 500 that retries by itself (a screen without
+// needed, with cat as the language of every string in it. A failure is a clean 500 that retries by itself (a screen without
 // JavaScript would otherwise stay on the error for the rest of the day).
-func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, build func(ctx context.Context, eventID uint64) (templ.Component, error)) {
-	p, err := h.pages.page(r.Context(), pageKey(r), build)
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, cat *catalog, build func(ctx context.Context, eventID uint64) (templ.Component, error)) {
+	p, err := h.pages.page(r.Context(), pageKey(r), func(ctx context.Context, eventID uint64) (templ.Component, error) {
+		c, err := build(ctx, eventID)
+		if err != nil {
+			return nil, err
+		}
+		return localized(cat, c), nil
+	})
 	if err != nil {
 		h.log.Error("wall: page", slog.String("path", r.URL.Path), slog.Any("error", err))
 		w.Header().Set("Refresh", "30")
-		http.Error(w, "The wall is unavailable right now. It will be back shortly.", http.StatusInternalServerError)
+		http.Error(w, cat.T("error.unavailable"), http.StatusInternalServerError)
 		return
 	}
 	hdr := w.Header()

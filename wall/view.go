@@ -1,12 +1,14 @@
 package wall
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/cohesionalliance/campaignwall/model"
 )
 
@@ -16,6 +18,9 @@ type pageView struct {
 	CampaignName string
 	Hashtags     []string
 	Lang         string
+	Dir          string // text direction of Lang
+	Catalog      string // the language's catalog as wall.js reads it (jsCatalog)
+	CTA          *CTAView
 	Posts        []model.Post // pinned first, then newest first
 	LastEventID  uint64
 	EventsURL    string
@@ -27,6 +32,25 @@ type pageView struct {
 	RefreshSeconds int
 	CSSURL         string
 	JSURL          string
+	// Wall is set on the pages of configured walls (/w/{slug}, /embed/{slug},
+	// and / when there are walls); nil on the plain wall.
+	Wall *wallPage
+}
+
+// wallPage is what a configured wall's page adds to the plain one.
+type wallPage struct {
+	Slug         string
+	Mode         string
+	Theme        string
+	Embed        bool
+	SpotlightMS  int
+	LogoURL      string
+	ThemeCSSURL  string
+	CustomCSSURL string
+	ModesCSSURL  string
+	ModesJSURL   string
+	TextURL      string
+	FeedURL      string
 }
 
 // networkLabels name networks as people know them.
@@ -49,13 +73,42 @@ func networkLabel(n model.Network) string {
 	return string(n)
 }
 
-// linkText names where the link to the original goes.
-func linkText(n model.Network) string {
+// networkKey is the catalog key of a network's label, "" for networks
+// called by their brand name in every language.
+func networkKey(n model.Network) string {
+	switch n {
+	case model.NetworkFeed:
+		return "net.feed"
+	case model.NetworkWebpage:
+		return "net.webpage"
+	case model.NetworkSubmission:
+		return "net.submission"
+	case model.NetworkDemo:
+		return "net.demo"
+	}
+	return ""
+}
+
+// networkText is a network's label in the page's language.
+func networkText(ctx context.Context, n model.Network) string {
+	if k := networkKey(n); k != "" {
+		return tr(ctx).T(k)
+	}
+	return networkLabel(n)
+}
+
+// linkKey is the catalog key of the text of the link to the original.
+func linkKey(n model.Network) string {
 	switch n {
 	case model.NetworkMastodon, model.NetworkX, model.NetworkBluesky, model.NetworkInstagram, model.NetworkFacebook:
-		return "View on " + networkLabel(n)
+		return "card.view_on"
 	}
-	return "View original"
+	return "card.view_original"
+}
+
+// linkText names where the link to the original goes.
+func linkText(ctx context.Context, n model.Network) string {
+	return tr(ctx).T(linkKey(n), "network", networkLabel(n))
 }
 
 // networkClass is a CSS class for the network's badge colour. Unknown networks
@@ -143,8 +196,6 @@ func postID(p model.Post) string { return strconv.FormatInt(p.ID, 10) }
 // text into "5 minutes ago" in the screen's language and time zone.
 func published(p model.Post) string { return p.PublishedAt.UTC().Format(time.RFC3339) }
 
-func publishedText(p model.Post) string { return p.PublishedAt.UTC().Format("2 Jan 2006, 15:04 UTC") }
-
 func publishedMS(p model.Post) string { return strconv.FormatInt(p.PublishedAt.UnixMilli(), 10) }
 
 // cardClass adds the states a screen styles differently.
@@ -155,6 +206,9 @@ func cardClass(p model.Post) string {
 	}
 	if p.Highlighted {
 		c += " card--highlighted"
+	}
+	if len(photos(p)) > 0 {
+		c += " card--photo"
 	}
 	return c
 }
@@ -187,6 +241,14 @@ type photo struct {
 	Video         bool
 }
 
+// altKey is the catalog key of the text a photo without alt text gets.
+func (ph photo) altKey() string {
+	if ph.Video {
+		return "card.video_alt"
+	}
+	return "card.photo_alt"
+}
+
 func dim(n int) string {
 	if n <= 0 {
 		return ""
@@ -201,4 +263,40 @@ func hashtag(s string) string {
 		return s
 	}
 	return "#" + s
+}
+
+// bodyClass is the page's body class: the mode, theme and embed layout of a
+// configured wall, on top of the plain wall's.
+func bodyClass(v pageView) string {
+	c := "wall-page"
+	if w := v.Wall; w != nil {
+		c += " mode-" + w.Mode + " theme-" + w.Theme
+		if w.Embed {
+			c += " wall-embed"
+		}
+	}
+	return c
+}
+
+// wallAttrs tell wall.js and modes.js which wall and mode the page shows.
+func wallAttrs(v pageView) templ.Attributes {
+	if v.Wall == nil {
+		return nil
+	}
+	attrs := templ.Attributes{
+		"data-wall":         v.Wall.Slug,
+		"data-mode":         v.Wall.Mode,
+		"data-spotlight-ms": strconv.Itoa(v.Wall.SpotlightMS),
+	}
+	if v.Wall.Mode == string(model.ModePhotos) {
+		// Live posts without a photo are not shown (pinned ones are).
+		attrs["data-accept"] = ".card--photo, [data-pinned]"
+	}
+	return attrs
+}
+
+// covered reports whether a post behind a content warning or with sensitive
+// media shows only its warning: until a moderator uncovers it.
+func covered(p model.Post) bool {
+	return !p.ShowOnScreens && (p.ContentWarning != "" || p.Sensitive)
 }

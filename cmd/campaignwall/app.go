@@ -73,16 +73,33 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		a.close()
 		return nil, err
 	}
+	if err := a.loadSignatureCount(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	wl := wall.NewHandler(st, a.hub, log, wall.Options{
+		CampaignName: cfg.Campaign.Name,
+		Hashtags:     cfg.Campaign.Hashtags,
+		Language:     cfg.Campaign.Language,
+		CTA:          ctaOptions(cfg.CTA),
+		Walls:        cfg.Walls,
+		BaseURL:      cfg.Server.BaseURL,
+	})
+	if err := wl.LoadWallSettings(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.mod = moderation.NewHandler(st, a.auth, a.postNotifier(), log, moderation.Options{
 		CampaignName: cfg.Campaign.Name,
 		Bot:          a.botAdmin(),
+		Counter:      adminCounter{a},
 		Sources:      moderation.SourcesOptions{Sources: cfg.Sources, Runner: a.sched, Budget: a.sourceBudget, Now: deps.now},
+		Walls:        moderation.WallsOptions{Walls: cfg.Walls, Notifier: wl},
 	})
 	if err := a.mod.InstallDefaultRules(ctx); err != nil {
 		a.close()
 		return nil, err
 	}
-	wl := wall.NewHandler(st, a.hub, log, wall.Options{CampaignName: cfg.Campaign.Name, Hashtags: cfg.Campaign.Hashtags})
 
 	// Photos live next to the database, fetched once through the guarded
 	// client (never from private addresses) and served from here.

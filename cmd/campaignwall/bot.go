@@ -223,8 +223,7 @@ func (a *app) addBotJobs() error {
 			if err != nil {
 				return err
 			}
-			a.setSignatureCount(n)
-			return nil
+			return a.recordSignatureCount(ctx, model.SignatureCount{Value: n, Source: model.SignaturesScraped})
 		}
 		if err := a.sched.Add("bot:signatures", sig.Schedule, func(ctx context.Context) (int, error) {
 			return 0, refresh(ctx)
@@ -250,15 +249,6 @@ func (a *app) addBotJobs() error {
 		}
 	}
 	return nil
-}
-
-// setSignatureCount gives the bot the petition's current signature count,
-// which reminders quote ({count}). The signature counter (scraped from the
-// petition page or set by an admin) calls it whenever the count changes.
-func (a *app) setSignatureCount(n int64) {
-	if a.bot != nil {
-		a.bot.SetSignatureCount(n)
-	}
 }
 
 // errNoCount is returned when the petition page has no number where the

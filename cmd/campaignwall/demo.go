@@ -48,6 +48,9 @@ func runDemo(ctx context.Context, args []string, env environment) error {
 	}
 	password, err := seedDemo(ctx, a.store, log)
 	if err == nil {
+		err = seedDemoCount(ctx, a)
+	}
+	if err == nil {
 		// The seeded posts' photos are cached before the first screen opens.
 		_, err = a.media.FetchPending(ctx)
 	}
@@ -59,8 +62,13 @@ func runDemo(ctx context.Context, args []string, env environment) error {
 		fmt.Fprintf(env.stdout, `campaignwall demo is running (Ctrl-C to stop)
 
   wall:        http://%[1]s/
+  more walls:  http://%[1]s/w/spotlight, /w/photos, /w/stage (a ticker),
+               /w/list (English, Dutch, French and German posts only),
+               /w/main/text (text only), /embed/main
   moderation:  http://%[1]s/moderate
   submit:      http://%[1]s/submit
+  signatures:  http://%[1]s/admin/counter
+  in Polish:   http://%[1]s/?lang=pl   (any of the 24 EU languages)
   moderator:   %[2]s
   password:    %[3]s
 
@@ -92,12 +100,44 @@ func demoConfig(addr, dbPath, every string) *config.Config {
 		Store:       config.Store{Path: dbPath},
 		Media:       config.DefaultMedia(),
 		Submissions: submissions,
+		// A sample panel, so newcomers see the QR code and the live count.
+		CTA: config.CTA{
+			Enabled:    true,
+			SigningURL: demoSigningURL,
+			Message:    "Cohesion is Europe's promise. Add your name.",
+			Messages: map[string]string{
+				"de": "Zusammenhalt ist Europas Versprechen. Unterzeichnen Sie!",
+				"fr": "La cohésion est la promesse de l’Europe. Signez\u202f!",
+				"pl": "Spójność to obietnica Europy. Dodaj swój podpis!",
+			},
+		},
 		Sources: []model.Source{{
 			Name:     demo.SourceName,
 			Kind:     "demo",
 			Schedule: every,
 			Hashtags: []string{"CohesionAlliance"},
 		}},
+		Walls: demoWalls(),
+	}
+}
+
+// demoWalls show what [[walls]] do: the default wall at / and /w/main, and
+// a few others in other modes, with filters and a language of their own.
+func demoWalls() []model.Wall {
+	w := func(slug, title string, mode model.WallMode, theme string) model.Wall {
+		return model.Wall{Slug: slug, Title: title, Mode: mode, Theme: theme, SpotlightSeconds: config.DefaultSpotlightSeconds}
+	}
+	main := w("main", "Cohesion Alliance", model.ModeMasonry, "dark")
+	main.Default = true
+	list := w("list", "Cohesion Alliance: English, Nederlands, Français, Deutsch", model.ModeList, "light")
+	list.Filter.Languages = []string{"en", "nl", "fr", "de"}
+	list.Language = "fr" // a wall in its own language; ?lang= still wins
+	return []model.Wall{
+		main,
+		w("spotlight", "Cohesion Alliance", model.ModeSpotlight, "dark"),
+		w("photos", "Cohesion Alliance in pictures", model.ModePhotos, "light"),
+		w("stage", "Cohesion Alliance", model.ModeTicker, "dark"),
+		list,
 	}
 }
 
@@ -136,4 +176,17 @@ func seedDemo(ctx context.Context, st *store.Store, log *slog.Logger) (password 
 	}
 	log.Info("demo seeded", slog.Int("new_posts", len(res.New)))
 	return password, nil
+}
+
+// demoSigningURL is where the demo's QR code points: the Cohesion Alliance's
+// page, as a sample.
+const demoSigningURL = "https://cor.europa.eu/en/engage/Pages/cohesion-alliance.aspx"
+
+// seedDemoCount gives the demo's panel a signature count, unless the
+// demo database already has one.
+func seedDemoCount(ctx context.Context, a *app) error {
+	if _, err := a.store.SignatureCount(ctx); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return a.recordSignatureCount(ctx, model.SignatureCount{Value: 12847, Source: model.SignaturesAdmin, By: "demo"})
 }

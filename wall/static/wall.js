@@ -1,7 +1,8 @@
 // wall.js adds live updates to the wall page over Server-Sent Events. The page
 // is complete without it: this only inserts, replaces and removes cards as
 // moderators decide, keeps the connection alive on flaky venue networks and
-// shows times as "5 minutes ago". Card HTML comes from the server, rendered by
+// shows times as "5 minutes ago" in the page's language (its catalog comes from
+// the server in data-catalog). Card HTML comes from the server, rendered by
 // the same component as the page, with post text sanitized on collection.
 //
 // A screen runs for days with nobody watching it, so the script looks after
@@ -38,7 +39,9 @@
   var eventsURL = wall.getAttribute('data-events-url') || '/wall/events';
   var lastId = wall.getAttribute('data-last-event-id') || '';
   var maxCards = parseInt(wall.getAttribute('data-max-cards'), 10) || 100;
+  var accept = wall.getAttribute('data-accept') || '';
   var statusEl = document.getElementById('wall-status');
+  var countEl = document.getElementById('cta-count');
   var emptyEl = document.getElementById('wall-empty');
 
   var source = null;
@@ -48,6 +51,102 @@
   var retryTimer = 0;
   var errors = [];
   var reloading = false;
+
+  // The page's language: its messages, plural forms and number format come
+  // from the server (data-catalog), so every screen shows the same words
+  // the page was rendered with.
+  var catalog = { lang: 'en', pluralLang: 'en', group: ',', minGrouping: 1, messages: {}, plurals: {} };
+  try {
+    var parsed = JSON.parse(wall.getAttribute('data-catalog') || '{}');
+    for (var k in parsed) {
+      if (Object.prototype.hasOwnProperty.call(parsed, k)) {
+        catalog[k] = parsed[k];
+      }
+    }
+  } catch (err) { /* a page without a catalog keeps the server's words */ }
+  var pluralRules = null;
+  if (window.Intl && Intl.PluralRules) {
+    pluralRules = new Intl.PluralRules(catalog.pluralLang);
+  }
+
+  function fill(s, args) {
+    for (var name in args) {
+      if (Object.prototype.hasOwnProperty.call(args, name)) {
+        s = s.split('{' + name + '}').join(args[name]);
+      }
+    }
+    return s;
+  }
+
+  // msg returns a message of the catalog, or fallback when it has none.
+  function msg(key, fallback, args) {
+    var s = catalog.messages[key];
+    return fill(typeof s === 'string' ? s : fallback, args || {});
+  }
+
+  // formatNumber writes n as the server does (formatNumber in i18n.go).
+  function formatNumber(n) {
+    var s = String(Math.abs(Math.round(n)));
+    if (s.length > 3 && s.length >= 3 + catalog.minGrouping) {
+      var first = s.length % 3 || 3;
+      var out = s.slice(0, first);
+      for (var i = first; i < s.length; i += 3) {
+        out += catalog.group + s.slice(i, i + 3);
+      }
+      s = out;
+    }
+    return (n < 0 ? '-' : '') + s;
+  }
+
+  // pluralForm returns the form of the plural message key that fits n,
+  // unfilled. The browser knows CLDR's plural rules (the server's table is
+  // written from the same data); one that does not gets "other".
+  function pluralForm(key, n) {
+    var forms = catalog.plurals[key] || {};
+    var cat = pluralRules ? pluralRules.select(n) : 'other';
+    return forms[cat] || forms.other || forms.many || '';
+  }
+
+  function plural(key, n) {
+    return pluralForm(key, n).split('{n}').join(formatNumber(n));
+  }
+
+  // localize puts a card rendered for every screen (in English, by the hub)
+  // into this page's language: elements name their message in data-i18n,
+  // its arguments in data-i18n-*.
+  function localize(root) {
+    var els = root.querySelectorAll('[data-i18n]');
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      el.textContent = msg(el.getAttribute('data-i18n'), el.textContent, {
+        network: el.getAttribute('data-i18n-network') || ''
+      });
+    }
+    var imgs = root.querySelectorAll('[data-i18n-alt]');
+    for (var j = 0; j < imgs.length; j++) {
+      imgs[j].alt = msg(imgs[j].getAttribute('data-i18n-alt'), imgs[j].alt, {
+        author: imgs[j].getAttribute('data-i18n-author') || ''
+      });
+    }
+  }
+
+  // showCount writes the petition's signature count into the panel.
+  function showCount(data) {
+    if (!countEl || typeof data.signatures !== 'number') {
+      return;
+    }
+    var parts = pluralForm('cta.signatures', data.signatures).split('{n}');
+    var number = document.createElement('strong');
+    number.className = 'cta__number';
+    number.setAttribute('data-testid', 'cta-number');
+    number.textContent = formatNumber(data.signatures);
+    countEl.textContent = '';
+    countEl.appendChild(document.createTextNode(parts[0] || ''));
+    countEl.appendChild(number);
+    countEl.appendChild(document.createTextNode(parts.slice(1).join('')));
+    countEl.setAttribute('data-count', String(data.signatures));
+    countEl.hidden = false;
+  }
 
   function setStatus(state, text) {
     if (!statusEl) {
@@ -119,7 +218,14 @@
     if (!card) {
       return;
     }
+    localize(card);
     var old = findCard(data.id);
+    // A mode that shows only some posts (photos) says which; the others
+    // would only take the place of shown cards when the screen trims.
+    if (accept && !card.matches(accept)) {
+      remove(data);
+      return;
+    }
     if (old) {
       // Removed and inserted again: pinning may move it.
       old.remove();
@@ -148,15 +254,12 @@
     updateEmpty();
   }
 
-  var relative = null;
-  if (window.Intl && Intl.RelativeTimeFormat) {
-    relative = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: 'auto' });
-  }
-  var UNITS = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]];
+  // Relative times in the catalog's words: minutes, hours, then days.
+  var UNITS = [['time.days', 86400], ['time.hours', 3600], ['time.minutes', 60]];
 
   function showRelativeTimes(root) {
-    if (!relative) {
-      return;
+    if (!catalog.plurals['time.minutes']) {
+      return; // no catalog: the server's date stays
     }
     var times = root.querySelectorAll('time[datetime]');
     var now = Date.now();
@@ -165,16 +268,17 @@
       if (isNaN(t.getTime())) {
         continue;
       }
-      var secs = Math.round((t.getTime() - now) / 1000);
-      var text = relative.format(0, 'minute');
+      // A post "from the future" (a clock a little ahead) is just now.
+      var secs = Math.max(0, Math.round((now - t.getTime()) / 1000));
+      var text = msg('time.now', 'just now');
       for (var u = 0; u < UNITS.length; u++) {
-        if (Math.abs(secs) >= UNITS[u][1]) {
-          text = relative.format(Math.round(secs / UNITS[u][1]), UNITS[u][0]);
+        if (secs >= UNITS[u][1]) {
+          text = plural(UNITS[u][0], Math.floor(secs / UNITS[u][1]));
           break;
         }
       }
       if (!times[i].title) {
-        times[i].title = t.toLocaleString();
+        times[i].title = t.toLocaleString(catalog.lang);
       }
       times[i].textContent = text;
     }
@@ -217,7 +321,7 @@
       source.close();
     }
     window.clearTimeout(retryTimer);
-    setStatus('reconnecting', 'Reconnecting…');
+    setStatus('reconnecting', msg('status.updating', 'Updating…'));
     var pause = 0;
     if (trouble && Date.now() - reloadedAt() < RELOAD_PAUSE_MS) {
       pause = RELOAD_PAUSE_MS;
@@ -277,10 +381,10 @@
       // Not lastGood: a proxy may open streams and then pass nothing.
       lastSeen = Date.now();
       backoff = MIN_BACKOFF_MS;
-      setStatus('live', 'Live');
+      setStatus('live', msg('status.live', 'Live'));
     };
     source.onerror = function () {
-      setStatus('reconnecting', 'Reconnecting…');
+      setStatus('reconnecting', msg('status.reconnecting', 'Reconnecting…'));
       // The browser retries dropped connections by itself; a refused one
       // (the server restarting, a proxy error) closes the source for good.
       if (source.readyState === EventSource.CLOSED) {
@@ -289,6 +393,7 @@
     };
     source.addEventListener('post', onEvent(upsert));
     source.addEventListener('remove', onEvent(remove));
+    source.addEventListener('counter', onEvent(showCount));
     // Spread the reloads of many screens over a few seconds.
     source.addEventListener('reload', onEvent(function () { reload(Math.random() * RELOAD_SPREAD_MS, false); }));
     source.addEventListener('ping', onEvent(function () {}));
@@ -315,12 +420,32 @@
     if (now - lastGood > WATCHDOG_MS) {
       reload(0, true);
     } else if (!retryTimer && now - lastSeen > STALE_MS) {
-      setStatus('reconnecting', 'Reconnecting…');
+      setStatus('reconnecting', msg('status.reconnecting', 'Reconnecting…'));
       scheduleReconnect();
     }
   }, CHECK_MS);
 
   window.setInterval(function () { showRelativeTimes(wall); }, 30000);
+
+  // A page left for another closes its stream, also when the browser keeps
+  // it in the back/forward cache: browsers allow six connections to a
+  // server, and the streams of pages nobody sees would starve the page on
+  // screen of its photos. A page shown again from that cache reconnects
+  // where it left off.
+  window.addEventListener('pagehide', function () {
+    window.clearTimeout(retryTimer);
+    retryTimer = 0;
+    if (source) {
+      source.close();
+      source = null;
+    }
+  });
+  window.addEventListener('pageshow', function (e) {
+    if (e.persisted && !reloading) {
+      lastGood = Date.now();
+      connect();
+    }
+  });
 
   showRelativeTimes(wall);
   trim();
