@@ -162,6 +162,14 @@ func TestUndo(t *testing.T) {
 					t.Errorf("decided by %q at %v, want bob at %v", p.DecidedBy, p.DecidedAt, t0)
 				}
 			}},
+		{name: "uncovering on screens toggled back",
+			decisions: []model.Decision{{Action: model.ActionApprove, Actor: "anna", At: t0}, {Action: model.ActionUncover, Actor: "anna", At: t0.Add(time.Second)}},
+			undoBy:    "anna", undoAt: t0.Add(2 * time.Second), wantStatus: model.StatusApproved,
+			check: func(t *testing.T, p model.Post) {
+				if p.ShowOnScreens {
+					t.Error("still uncovered on screens after undo")
+				}
+			}},
 		{name: "an undo is not undone",
 			decisions: []model.Decision{{Action: model.ActionApprove, Actor: "anna", At: t0}},
 			undoBy:    "anna", undoAt: t0.Add(time.Second), wantStatus: model.StatusPending},

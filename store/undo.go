@@ -49,12 +49,14 @@ var undoable = map[model.Action]struct {
 	model.ActionUnpin:       {model.StatusApproved, `pinned = 1`},
 	model.ActionHighlight:   {model.StatusApproved, `highlighted = 0`},
 	model.ActionUnhighlight: {model.StatusApproved, `highlighted = 1`},
+	model.ActionUncover:     {model.StatusApproved, `show_on_screens = 0`},
+	model.ActionCover:       {model.StatusApproved, `show_on_screens = 1`},
 }
 
 // Undo takes back the post's latest decision if actor made it at or after
 // since: an approval or rejection goes back to pending, a retraction back
-// to approved (with the approval's moderator and time), a pin or highlight
-// is toggled back. The undo is itself a decision (action undo, reason
+// to approved (with the approval's moderator and time), a pin, highlight or
+// uncovering on screens is toggled back. The undo is itself a decision (action undo, reason
 // "undo ACTION") written at at. It refuses with an *UndoError when the last
 // decision is someone else's, older than since, or not undoable. It returns
 // the post as it is after the undo and the decision it undid.
