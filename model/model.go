@@ -81,6 +81,16 @@ type Media struct {
 	CacheKey   string
 }
 
+// StoredVideo returns the address of a video campaignwall keeps itself (a
+// direct submission's, served by the media package), or "" for a video that
+// stays on its network, of which screens show only the cached poster.
+func (m Media) StoredVideo() string {
+	if m.Kind == MediaVideo && m.CacheKey != "" && strings.HasPrefix(m.URL, "/media/video/") && !strings.Contains(m.URL, "..") {
+		return m.URL
+	}
+	return ""
+}
+
 // Post is one item of campaign chatter, whatever network it came from.
 //
 // URI is the canonical identifier on its network (a federated Mastodon status has

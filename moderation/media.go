@@ -77,15 +77,6 @@ func plainReason(msg string) string {
 	return "the download failed"
 }
 
-// localVideo returns a video's address when campaignwall stores the file
-// itself (a direct submission), and "" for videos that stay on a network.
-func localVideo(m model.Media) string {
-	if m.Kind == model.MediaVideo && m.CacheKey != "" && strings.HasPrefix(m.URL, "/media/video/") && !strings.Contains(m.URL, "..") {
-		return m.URL
-	}
-	return ""
-}
-
 // posterURL is the cached still of a video or sound, if there is one.
 func posterURL(m model.Media) string {
 	if m.Kind == model.MediaImage {

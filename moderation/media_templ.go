@@ -113,7 +113,7 @@ func postExtras(p model.Post, v QueueView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-				} else if u := localVideo(m); u != "" {
+				} else if u := m.StoredVideo(); u != "" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<figure><video src=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

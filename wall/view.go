@@ -230,7 +230,8 @@ func photos(p model.Post) []photo {
 			continue
 		}
 		src := "/media/" + m.CacheKey + "/" + strconv.Itoa(PhotoWidth)
-		out = append(out, photo{Src: src, Alt: m.AltText, Width: m.Width, Height: m.Height, Video: m.Kind != model.MediaImage})
+		out = append(out, photo{Src: src, Alt: m.AltText, Width: m.Width, Height: m.Height, Video: m.Kind != model.MediaImage,
+			VideoSrc: m.StoredVideo()})
 	}
 	return out
 }
@@ -239,6 +240,12 @@ type photo struct {
 	Src, Alt      string
 	Width, Height int
 	Video         bool
+	// VideoSrc is a video campaignwall stores itself (a direct submission):
+	// screens play it muted and looping over its poster, once wall.js has
+	// checked the screen does not ask for reduced motion; without script, or
+	// with reduced motion, the poster stands still. Videos that stay on a
+	// network are shown as their poster only.
+	VideoSrc string
 }
 
 // altKey is the catalog key of the text a photo without alt text gets.

@@ -124,10 +124,38 @@
     }
     var imgs = root.querySelectorAll('[data-i18n-alt]');
     for (var j = 0; j < imgs.length; j++) {
-      imgs[j].alt = msg(imgs[j].getAttribute('data-i18n-alt'), imgs[j].alt, {
+      // A video is described by its aria-label, a photo by its alt.
+      var attr = imgs[j].tagName === 'VIDEO' ? 'aria-label' : 'alt';
+      imgs[j].setAttribute(attr, msg(imgs[j].getAttribute('data-i18n-alt'), imgs[j].getAttribute(attr) || '', {
         author: imgs[j].getAttribute('data-i18n-author') || ''
-      });
+      }));
     }
+  }
+
+  // playVideos starts the stored videos (direct submissions) of root, muted
+  // and looping, unless the screen asks for reduced motion: then, as without
+  // script, each shows its poster. A video that cannot play keeps its poster.
+  var stillScreen = window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+  function playVideos(root) {
+    if (stillScreen) {
+      return;
+    }
+    var videos = root.querySelectorAll('video.card__video');
+    for (var i = 0; i < videos.length; i++) {
+      var v = videos[i];
+      v.muted = true;
+      v.preload = 'auto';
+      v.addEventListener('playing', markPlaying);
+      var p = v.play();
+      if (p && p.catch) {
+        p.catch(function () {});
+      }
+    }
+  }
+
+  function markPlaying(e) {
+    e.target.classList.add('card__video--playing');
   }
 
   // showCount writes the petition's signature count into the panel.
@@ -241,6 +269,7 @@
       }
     }
     wall.insertBefore(card, next);
+    playVideos(card);
     showRelativeTimes(card);
     trim();
     updateEmpty();
@@ -449,5 +478,6 @@
 
   showRelativeTimes(wall);
   trim();
+  playVideos(wall);
   connect();
 }());
