@@ -40,6 +40,7 @@ type WallRow struct {
 	ResetURL   string
 	Languages  string // comma-separated, for the form
 	Categories string // comma-separated, for the form
+	Spotlight  string // spotlight seconds, for the form
 }
 
 // WallsView is the admin page of walls.
@@ -99,6 +100,7 @@ func (h *Handler) wallsView(ctx context.Context) (WallsView, error) {
 		if s, ok := settings[w.Slug]; ok {
 			row.Wall, row.ChangedBy, row.ChangedAt = s.Apply(w), s.UpdatedBy, s.UpdatedAt
 		}
+		row.Spotlight = strconv.Itoa(row.Wall.SpotlightSeconds)
 		row.Languages = strings.Join(row.Wall.Filter.Languages, ", ")
 		row.Categories = strings.Join(row.Wall.Filter.Categories, ", ")
 		v.Walls = append(v.Walls, row)
@@ -148,6 +150,7 @@ func (h *Handler) saveWall(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Error = "Wall " + slug + " was not changed: " + msg
+		keepTyped(&v, slug, r.PostForm)
 		h.render(w, r, http.StatusBadRequest, WallsPage(v))
 		return
 	}
@@ -270,6 +273,29 @@ func wallLookForm(f url.Values) (model.WallLook, string) {
 // maxWallTitle keeps a title to what a screen's masthead shows on one line
 // or two.
 const maxWallTitle = 200
+
+// keepTyped puts what the admin typed back into wall slug's form after a
+// mistake, so fixing one field does not mean typing the others again.
+// templ escapes it like any value.
+func keepTyped(v *WallsView, slug string, f url.Values) {
+	for i := range v.Walls {
+		r := &v.Walls[i]
+		if r.Wall.Slug != slug {
+			continue
+		}
+		if m, ok := model.ParseWallMode(f.Get("mode")); ok {
+			r.Wall.Mode = m
+		}
+		r.Wall.Title, r.Wall.Theme, r.Wall.Language = f.Get("title"), f.Get("theme"), f.Get("language")
+		r.Wall.Accent, r.Wall.Background, r.Spotlight = f.Get("accent"), f.Get("background"), f.Get("spotlight_seconds")
+		r.Languages, r.Categories = f.Get("languages"), f.Get("categories")
+		r.Wall.Filter.Networks = nil
+		for _, n := range f["network"] {
+			r.Wall.Filter.Networks = append(r.Wall.Filter.Networks, model.Network(n))
+		}
+		r.Wall.Filter.Sources = f["source"]
+	}
+}
 
 func splitList(s string) []string {
 	var out []string

@@ -165,6 +165,23 @@ func TestWallsAdminPage(t *testing.T) {
 			nothingStored(t)
 		})
 	}
+	t.Run("a mistake keeps what was typed", func(t *testing.T) {
+		rec := s.do(t, request{method: "POST", target: "/admin/walls/plenary", cookie: admin, headers: sameOrigin(),
+			form: valid(func(f url.Values) { f.Set("accent", "#ffff00"); f.Set("spotlight_seconds", "ten") })})
+		plenary := parse(t, rec).Find(`[data-wall="plenary"]`)
+		for sel, want := range map[string]string{
+			`[data-testid="wall-title"]`:                     "Plenary hall",
+			`[data-testid="wall-accent"]`:                    "#ffff00",
+			`[data-testid="wall-spotlight-seconds"]`:         "ten",
+			`[data-testid="wall-theme"] option[selected]`:    "light",
+			`[data-testid="wall-language"] option[selected]`: "pl",
+		} {
+			if got := plenary.Find(sel).AttrOr("value", "?"); got != want {
+				t.Errorf("%s = %q, want what was typed (%q)", sel, got, want)
+			}
+		}
+		nothingStored(t)
+	})
 	if len(walls.changed) != 0 {
 		t.Fatalf("screens told to reload after refused changes: %v", walls.changed)
 	}
