@@ -1,7 +1,6 @@
 package config
 
 import (
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,18 +19,10 @@ const (
 	maxCustomCSSBytes       = 256 << 10
 )
 
-// Theme colours the wall's CSS uses (wall/static/wall.css); accent and
-// background set in the file are checked for contrast against them.
-var themes = map[string]struct{ text, background, accent string }{
-	"dark":  {text: "#f2f5f9", background: "#0b0f17", accent: "#ffd617"},
-	"light": {text: "#141a24", background: "#f7f8fa", accent: "#0a4fa8"},
-}
-
 var (
-	slugPattern  = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
-	colorPattern = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
-	langPattern  = regexp.MustCompile(`^[a-z]{2,3}$`)
-	tagPattern   = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+	slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
+	langPattern = regexp.MustCompile(`^[a-z]{2,3}$`)
+	tagPattern  = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 	// A CSP source for frame-ancestors: a scheme and host, a wildcard
 	// subdomain, an optional port; no path, no spaces, no semicolons.
 	ancestorPattern = regexp.MustCompile(`^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?$`)
@@ -133,24 +124,16 @@ func (l *loader) wall(t *table, c Campaign, sources []model.Source) model.Wall {
 	// Look.
 	if t.has("theme") {
 		w.Theme = t.str("theme")
-		if _, ok := themes[w.Theme]; !ok {
+		if _, ok := model.WallThemes[w.Theme]; !ok {
 			t.fail("theme", `%q is not a theme (want "dark" or "light")`, w.Theme)
 			w.Theme = "dark"
 		}
 	}
-	theme := themes[w.Theme]
 	w.Background = l.color(t, "background")
 	w.Accent = l.color(t, "accent")
-	bg := cmp(w.Background, theme.background)
-	if w.Background != "" {
-		if r := contrast(theme.text, bg); r < 4.5 {
-			t.fail("background", "%s with the %s theme's text (%s) has a contrast of %.1f:1; want at least 4.5:1 (WCAG AA), or another theme", w.Background, w.Theme, theme.text, r)
-		}
-	}
-	if w.Accent != "" {
-		if r := contrast(w.Accent, bg); r < 3 {
-			t.fail("accent", "%s on the background %s has a contrast of %.1f:1; want at least 3:1 (WCAG AA for the large text it colours)", w.Accent, bg, r)
-		}
+	// The same check /admin/walls makes (model.WallLookProblem).
+	if field, msg := model.WallLookProblem(w.Theme, w.Accent, w.Background); field != "" {
+		t.fail(field, "%s", msg)
 	}
 	w.Logo = l.file(t, "logo", maxLogoBytes, func(path string) string {
 		if !logoTypes[strings.ToLower(filepath.Ext(path))] {
@@ -200,15 +183,12 @@ func (l *loader) color(t *table, k string) string {
 	if _, ok := t.m[k].(string); !ok {
 		return "" // str reported it
 	}
-	if !colorPattern.MatchString(s) {
+	c, ok := model.ParseColor(s)
+	if !ok {
 		t.fail(k, "%q is not a colour (want a hex colour such as \"#ffd617\")", s)
 		return ""
 	}
-	s = strings.ToLower(s)
-	if len(s) == 4 {
-		s = "#" + strings.Repeat(s[1:2], 2) + strings.Repeat(s[2:3], 2) + strings.Repeat(s[3:4], 2)
-	}
-	return s
+	return c
 }
 
 // file reads the path of a local file the wall serves, checking it exists,
@@ -247,37 +227,6 @@ func (l *loader) file(t *table, k string, maxBytes int64, kind func(string) stri
 		return ""
 	}
 	return path
-}
-
-func cmp(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
-}
-
-// contrast is the WCAG 2 contrast ratio of two #rrggbb colours.
-func contrast(a, b string) float64 {
-	la, lb := luminance(a), luminance(b)
-	if la < lb {
-		la, lb = lb, la
-	}
-	return (la + 0.05) / (lb + 0.05)
-}
-
-func luminance(hex string) float64 {
-	v, err := strconv.ParseUint(strings.TrimPrefix(hex, "#"), 16, 32)
-	if err != nil {
-		return 0
-	}
-	ch := func(c uint64) float64 {
-		s := float64(c) / 255
-		if s <= 0.03928 {
-			return s / 12.92
-		}
-		return math.Pow((s+0.055)/1.055, 2.4)
-	}
-	return 0.2126*ch(v>>16&0xff) + 0.7152*ch(v>>8&0xff) + 0.0722*ch(v&0xff)
 }
 
 func modeNames() string {

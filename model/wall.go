@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // WallMode is how a wall lays out its posts on a screen.
 type WallMode string
@@ -97,10 +100,42 @@ type Wall struct {
 }
 
 // WallSettings are what admins change on a running wall (/admin/walls);
-// they override the config file's mode and filter until reset.
+// they override the config file's settings until reset.
 type WallSettings struct {
 	Slug      string
 	Mode      WallMode
 	Filter    WallFilter
+	Look      *WallLook // nil: the config file's look
 	UpdatedBy string
+	UpdatedAt time.Time
+}
+
+// WallLook is what admins may change of a wall's look at runtime. Logo and
+// custom CSS are files on disk and stay the config file's.
+type WallLook struct {
+	Title            string
+	Theme            string // "dark" or "light"
+	Accent           string // #rrggbb, "" for the theme's
+	Background       string // #rrggbb, "" for the theme's
+	SpotlightSeconds int
+	Language         string // one of Languages, "" for the campaign's
+}
+
+// Apply returns w as the settings change it.
+func (s WallSettings) Apply(w Wall) Wall {
+	if m, ok := ParseWallMode(string(s.Mode)); ok {
+		w.Mode = m
+	}
+	w.Filter = s.Filter
+	if l := s.Look; l != nil {
+		w.Title, w.Theme, w.Accent, w.Background = l.Title, l.Theme, l.Accent, l.Background
+		w.SpotlightSeconds, w.Language = l.SpotlightSeconds, l.Language
+	}
+	return w
+}
+
+// LookOf returns the part of w admins may change at runtime.
+func LookOf(w Wall) WallLook {
+	return WallLook{Title: w.Title, Theme: w.Theme, Accent: w.Accent, Background: w.Background,
+		SpotlightSeconds: w.SpotlightSeconds, Language: w.Language}
 }

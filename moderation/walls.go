@@ -2,12 +2,16 @@ package moderation
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/cohesionalliance/campaignwall/auth"
 	"github.com/cohesionalliance/campaignwall/model"
@@ -19,8 +23,8 @@ type WallsNotifier interface {
 	WallSettingsChanged(ctx context.Context, slug string) error
 }
 
-// WallsOptions configure /admin/walls, where admins switch a running wall's
-// mode and filters. Without walls or a Notifier the page is not served.
+// WallsOptions configure /admin/walls, where admins change a running wall's
+// mode, filters and look. Without walls or a Notifier the page is not served.
 type WallsOptions struct {
 	Walls    []model.Wall // as configured, in the config file's order
 	Notifier WallsNotifier
@@ -28,12 +32,15 @@ type WallsOptions struct {
 
 // WallRow is one wall on the admin page.
 type WallRow struct {
-	Wall       model.Wall // Mode and Filter as they are now
+	Wall       model.Wall // as it is now: the config's with an admin's settings
+	Config     model.Wall // as the config file has it
 	ChangedBy  string     // "" when the config file's settings apply
+	ChangedAt  time.Time
 	FormURL    string
 	ResetURL   string
 	Languages  string // comma-separated, for the form
 	Categories string // comma-separated, for the form
+	Spotlight  string // spotlight seconds, for the form
 }
 
 // WallsView is the admin page of walls.
@@ -42,6 +49,8 @@ type WallsView struct {
 	Moderator    string
 	Walls        []WallRow
 	Modes        []model.WallMode
+	Themes       []string
+	Languages    []string // a wall's interface languages
 	Networks     []model.Network
 	Sources      []string
 	Notice       string
@@ -81,17 +90,17 @@ func (h *Handler) wallsView(ctx context.Context) (WallsView, error) {
 		CampaignName: h.opts.CampaignName,
 		Moderator:    m.Name,
 		Modes:        model.WallModes(),
+		Themes:       []string{"dark", "light"},
+		Languages:    model.Languages,
 		Networks:     wallNetworks,
 		Sources:      h.sourceNames(),
 	}
 	for _, w := range h.opts.Walls.Walls {
-		row := WallRow{Wall: w, FormURL: "/admin/walls/" + url.PathEscape(w.Slug), ResetURL: "/admin/walls/" + url.PathEscape(w.Slug) + "/reset"}
+		row := WallRow{Wall: w, Config: w, FormURL: "/admin/walls/" + url.PathEscape(w.Slug), ResetURL: "/admin/walls/" + url.PathEscape(w.Slug) + "/reset"}
 		if s, ok := settings[w.Slug]; ok {
-			if m, ok := model.ParseWallMode(string(s.Mode)); ok {
-				row.Wall.Mode = m
-			}
-			row.Wall.Filter, row.ChangedBy = s.Filter, s.UpdatedBy
+			row.Wall, row.ChangedBy, row.ChangedAt = s.Apply(w), s.UpdatedBy, s.UpdatedAt
 		}
+		row.Spotlight = strconv.Itoa(row.Wall.SpotlightSeconds)
 		row.Languages = strings.Join(row.Wall.Filter.Languages, ", ")
 		row.Categories = strings.Join(row.Wall.Filter.Categories, ", ")
 		v.Walls = append(v.Walls, row)
@@ -118,7 +127,8 @@ func (h *Handler) configuredWall(slug string) bool {
 	return slug != "" && slices.ContainsFunc(h.opts.Walls.Walls, func(w model.Wall) bool { return w.Slug == slug })
 }
 
-// saveWall stores an admin's mode and filters for a wall and reloads its screens.
+// saveWall stores an admin's mode, filters and look for a wall and reloads
+// its screens.
 func (h *Handler) saveWall(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, _ := auth.ModeratorFromContext(ctx)
@@ -140,6 +150,7 @@ func (h *Handler) saveWall(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Error = "Wall " + slug + " was not changed: " + msg
+		keepTyped(&v, slug, r.PostForm)
 		h.render(w, r, http.StatusBadRequest, WallsPage(v))
 		return
 	}
@@ -148,7 +159,9 @@ func (h *Handler) saveWall(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "save wall", err)
 		return
 	}
-	h.wallChanged(ctx, slug, m.Name, "changed")
+	h.wallChanged(ctx, slug, m.Name, "changed", slog.String("mode", string(ws.Mode)), slog.String("title", ws.Look.Title),
+		slog.String("theme", ws.Look.Theme), slog.String("accent", ws.Look.Accent), slog.String("background", ws.Look.Background),
+		slog.Int("spotlight_seconds", ws.Look.SpotlightSeconds), slog.String("language", ws.Look.Language))
 	http.Redirect(w, r, "/admin/walls?saved="+url.QueryEscape(slug), http.StatusSeeOther)
 }
 
@@ -168,15 +181,18 @@ func (h *Handler) resetWall(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/walls?reset="+url.QueryEscape(slug), http.StatusSeeOther)
 }
 
-func (h *Handler) wallChanged(ctx context.Context, slug, admin, what string) {
-	h.log.InfoContext(ctx, "wall "+what, slog.String("wall", slug), slog.String("moderator", admin))
+// wallChanged logs an admin's change of a wall (who, and what it is now)
+// and reloads its screens.
+func (h *Handler) wallChanged(ctx context.Context, slug, admin, what string, attrs ...any) {
+	h.log.InfoContext(ctx, "wall "+what, append([]any{slog.String("wall", slug), slog.String("moderator", admin)}, attrs...)...)
 	if err := h.opts.Walls.Notifier.WallSettingsChanged(ctx, slug); err != nil {
 		// Stored: screens pick it up at their next reload at the latest.
 		h.log.ErrorContext(ctx, "wall changed: tell screens", slog.String("wall", slug), slog.Any("error", err))
 	}
 }
 
-// wallForm reads the mode and filters of the form, or says what is wrong.
+// wallForm reads the mode, filters and look of the form, or says what is
+// wrong, naming the field.
 func (h *Handler) wallForm(f url.Values) (model.WallSettings, string) {
 	var ws model.WallSettings
 	mode, ok := model.ParseWallMode(f.Get("mode"))
@@ -204,7 +220,81 @@ func (h *Handler) wallForm(f url.Values) (model.WallSettings, string) {
 		ws.Filter.Sources = append(ws.Filter.Sources, s)
 	}
 	ws.Filter.Categories = splitList(f.Get("categories"))
+	look, msg := wallLookForm(f)
+	if msg != "" {
+		return ws, msg
+	}
+	ws.Look = &look
 	return ws, ""
+}
+
+// wallLookForm reads a wall's look from the form, with the checks config
+// makes of the file's (model.WallLookProblem for contrast).
+func wallLookForm(f url.Values) (model.WallLook, string) {
+	l := model.WallLook{Title: strings.TrimSpace(f.Get("title")), Theme: f.Get("theme"), Language: f.Get("language")}
+	switch n := utf8.RuneCountInString(l.Title); {
+	case n == 0:
+		return l, "Title: a wall needs a title."
+	case n > maxWallTitle:
+		return l, fmt.Sprintf("Title: at most %d characters (it is %d).", maxWallTitle, n)
+	}
+	if !slices.Contains([]string{"dark", "light"}, l.Theme) {
+		return l, `Theme: choose "dark" or "light".`
+	}
+	for _, c := range []struct {
+		field, label string
+		dst          *string
+	}{{"accent", "Accent colour", &l.Accent}, {"background", "Background colour", &l.Background}} {
+		v := strings.TrimSpace(f.Get(c.field))
+		if v == "" {
+			continue // the theme's own
+		}
+		hex, ok := model.ParseColor(v)
+		if !ok {
+			return l, fmt.Sprintf("%s: %q is not a colour (want a hex colour such as #ffd617, or empty for the theme's).", c.label, v)
+		}
+		*c.dst = hex
+	}
+	if field, msg := model.WallLookProblem(l.Theme, l.Accent, l.Background); field != "" {
+		label := map[string]string{"accent": "Accent colour", "background": "Background colour"}[field]
+		return l, label + ": " + msg + "."
+	}
+	secs, err := strconv.Atoi(strings.TrimSpace(f.Get("spotlight_seconds")))
+	if err != nil || secs < 3 || secs > 600 {
+		return l, "Spotlight seconds: a whole number from 3 to 600."
+	}
+	l.SpotlightSeconds = secs
+	if l.Language != "" && !model.IsLanguage(l.Language) {
+		return l, fmt.Sprintf("Language: %q is not one of the EU's 24 languages.", l.Language)
+	}
+	return l, ""
+}
+
+// maxWallTitle keeps a title to what a screen's masthead shows on one line
+// or two.
+const maxWallTitle = 200
+
+// keepTyped puts what the admin typed back into wall slug's form after a
+// mistake, so fixing one field does not mean typing the others again.
+// templ escapes it like any value.
+func keepTyped(v *WallsView, slug string, f url.Values) {
+	for i := range v.Walls {
+		r := &v.Walls[i]
+		if r.Wall.Slug != slug {
+			continue
+		}
+		if m, ok := model.ParseWallMode(f.Get("mode")); ok {
+			r.Wall.Mode = m
+		}
+		r.Wall.Title, r.Wall.Theme, r.Wall.Language = f.Get("title"), f.Get("theme"), f.Get("language")
+		r.Wall.Accent, r.Wall.Background, r.Spotlight = f.Get("accent"), f.Get("background"), f.Get("spotlight_seconds")
+		r.Languages, r.Categories = f.Get("languages"), f.Get("categories")
+		r.Wall.Filter.Networks = nil
+		for _, n := range f["network"] {
+			r.Wall.Filter.Networks = append(r.Wall.Filter.Networks, model.Network(n))
+		}
+		r.Wall.Filter.Sources = f["source"]
+	}
 }
 
 func splitList(s string) []string {

@@ -435,6 +435,21 @@ CREATE TABLE signature_counts (
 `)
 		return err
 	},
+	// What admins change of a running wall's look (store/walls.go): title,
+	// theme, colours, spotlight seconds and language. look_set = 0 (rows
+	// from before) leaves the config file's look.
+	func(tx *sql.Tx) error {
+		_, err := tx.Exec(`
+ALTER TABLE wall_settings ADD COLUMN look_set INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE wall_settings ADD COLUMN title TEXT NOT NULL DEFAULT '';
+ALTER TABLE wall_settings ADD COLUMN theme TEXT NOT NULL DEFAULT '';
+ALTER TABLE wall_settings ADD COLUMN accent TEXT NOT NULL DEFAULT '';
+ALTER TABLE wall_settings ADD COLUMN background TEXT NOT NULL DEFAULT '';
+ALTER TABLE wall_settings ADD COLUMN spotlight_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE wall_settings ADD COLUMN language TEXT NOT NULL DEFAULT '';
+`)
+		return err
+	},
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -85,7 +85,10 @@ type wallFilterJSON struct {
 
 // WallSettings returns what admins changed on running walls, by slug.
 func (s *Store) WallSettings(ctx context.Context) (map[string]model.WallSettings, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT slug, mode, filter, updated_by FROM wall_settings`)
+	rows, err := s.r.QueryContext(ctx, `
+SELECT slug, mode, filter, updated_by, updated_at,
+	look_set, title, theme, accent, background, spotlight_seconds, language
+FROM wall_settings`)
 	if err != nil {
 		return nil, fmt.Errorf("store: wall settings: %w", err)
 	}
@@ -94,7 +97,11 @@ func (s *Store) WallSettings(ctx context.Context) (map[string]model.WallSettings
 	for rows.Next() {
 		var ws model.WallSettings
 		var filter string
-		if err := rows.Scan(&ws.Slug, &ws.Mode, &filter, &ws.UpdatedBy); err != nil {
+		var at int64
+		var lookSet bool
+		var l model.WallLook
+		if err := rows.Scan(&ws.Slug, &ws.Mode, &filter, &ws.UpdatedBy, &at,
+			&lookSet, &l.Title, &l.Theme, &l.Accent, &l.Background, &l.SpotlightSeconds, &l.Language); err != nil {
 			return nil, fmt.Errorf("store: scan wall settings: %w", err)
 		}
 		var f wallFilterJSON
@@ -104,6 +111,10 @@ func (s *Store) WallSettings(ctx context.Context) (map[string]model.WallSettings
 		ws.Filter = model.WallFilter{Languages: f.Languages, Categories: f.Categories, Sources: f.Sources}
 		for _, n := range f.Networks {
 			ws.Filter.Networks = append(ws.Filter.Networks, model.Network(n))
+		}
+		ws.UpdatedAt = fromMS(at)
+		if lookSet {
+			ws.Look = &l
 		}
 		out[ws.Slug] = ws
 	}
@@ -120,11 +131,21 @@ func (s *Store) SaveWallSettings(ctx context.Context, ws model.WallSettings) err
 	if err != nil {
 		return fmt.Errorf("store: save wall settings: %w", err)
 	}
+	var l model.WallLook
+	if ws.Look != nil {
+		l = *ws.Look
+	}
 	_, err = s.w.ExecContext(ctx, `
-INSERT INTO wall_settings (slug, mode, filter, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)
+INSERT INTO wall_settings (slug, mode, filter, updated_by, updated_at,
+	look_set, title, theme, accent, background, spotlight_seconds, language)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(slug) DO UPDATE SET mode = excluded.mode, filter = excluded.filter,
-	updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
-		ws.Slug, ws.Mode, string(b), ws.UpdatedBy, ms(time.Now()))
+	updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+	look_set = excluded.look_set, title = excluded.title, theme = excluded.theme,
+	accent = excluded.accent, background = excluded.background,
+	spotlight_seconds = excluded.spotlight_seconds, language = excluded.language`,
+		ws.Slug, ws.Mode, string(b), ws.UpdatedBy, ms(time.Now()),
+		ws.Look != nil, l.Title, l.Theme, l.Accent, l.Background, l.SpotlightSeconds, l.Language)
 	if err != nil {
 		return fmt.Errorf("store: save wall settings: %w", err)
 	}

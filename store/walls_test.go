@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cohesionalliance/campaignwall/model"
 )
@@ -126,7 +127,12 @@ func TestWallSettingsRoundTrip(t *testing.T) {
 	if err := s.SaveWallSettings(ctx, want); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := s.WallSettings(ctx); got["stage"].Look != nil {
+		t.Errorf("saved without a look: Look = %+v, want nil (the config file's)", *got["stage"].Look)
+	}
+	before := time.Now().Add(-time.Second)
 	want.Mode = model.ModeList
+	want.Look = &model.WallLook{Title: "Stage", Theme: "light", Accent: "#0a4fa8", Background: "#ffffff", SpotlightSeconds: 42, Language: "pl"}
 	if err := s.SaveWallSettings(ctx, want); err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +140,17 @@ func TestWallSettingsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got["stage"]) != fmt.Sprint(want) {
-		t.Errorf("settings = %v, want %v", got["stage"], want)
+	if at := got["stage"].UpdatedAt; at.Before(before) || at.After(time.Now()) {
+		t.Errorf("UpdatedAt = %v, want about now", at)
+	}
+	gotLook := got["stage"].Look
+	if gotLook == nil || *gotLook != *want.Look {
+		t.Errorf("look = %+v, want %+v", gotLook, *want.Look)
+	}
+	g := got["stage"]
+	g.UpdatedAt, g.Look, want.Look = time.Time{}, nil, nil
+	if fmt.Sprint(g) != fmt.Sprint(want) {
+		t.Errorf("settings = %v, want %v", g, want)
 	}
 	if err := s.ResetWallSettings(ctx, "stage"); err != nil {
 		t.Fatal(err)

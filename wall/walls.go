@@ -31,24 +31,25 @@ type wallSet struct {
 }
 
 // wallState is one wall and the files it serves, read once at start.
+// wall is as configured; cur, changed and themeCSS change when an admin
+// changes the wall (under wallSet.mu).
 type wallState struct {
 	wall     model.Wall // as configured
-	mode     model.WallMode
-	filter   model.WallFilter
-	changed  string // who changed mode or filter at runtime, "" if nobody
+	cur      model.Wall // as it is now: the config's with an admin's settings applied
+	changed  string     // who changed it at runtime, "" if nobody
 	logo     []byte
 	logoType string
 	css      []byte
-	themeCSS []byte
+	themeCSS []byte // from cur's colours
 }
 
 func newWallSet(walls []model.Wall, log *slog.Logger) *wallSet {
 	s := &wallSet{byslug: map[string]*wallState{}}
 	for _, w := range walls {
-		ws := &wallState{wall: w, mode: w.Mode, filter: w.Filter}
-		if ws.mode == "" {
-			ws.mode = model.ModeMasonry
+		if w.Mode == "" {
+			w.Mode = model.ModeMasonry
 		}
+		ws := &wallState{wall: w, cur: w}
 		if w.Logo != "" {
 			b, err := os.ReadFile(w.Logo)
 			if err != nil {
@@ -80,9 +81,9 @@ func newWallSet(walls []model.Wall, log *slog.Logger) *wallSet {
 	return s
 }
 
-// themeCSS sets the colours a wall's config chose, "" for none. They were
-// validated as #rrggbb by config; anything else is left out rather than
-// written into CSS.
+// themeCSS sets the colours a wall's config (or an admin) chose, "" for
+// none. They were validated as #rrggbb by config or /admin/walls; anything
+// else is left out rather than written into CSS.
 func themeCSS(w model.Wall) []byte {
 	var b strings.Builder
 	for _, v := range []struct{ name, value string }{{"--accent", w.Accent}, {"--bg", w.Background}} {
@@ -97,10 +98,10 @@ func themeCSS(w model.Wall) []byte {
 	return []byte(".wall-page.wall-page {\n" + b.String() + "}\n")
 }
 
-// view is a copy of a wall's current state, safe to use after the lock.
+// wallView is a copy of a wall's current state, safe to use after the lock.
 type wallView struct {
 	model.Wall
-	Filter model.WallFilter
+	ThemeCSS []byte // the stylesheet of its colours; never changed in place
 }
 
 func (s *wallSet) get(slug string) (wallView, *wallState, bool) {
@@ -110,14 +111,12 @@ func (s *wallSet) get(slug string) (wallView, *wallState, bool) {
 	if !ok {
 		return wallView{}, nil, false
 	}
-	v := wallView{Wall: ws.wall, Filter: ws.filter}
-	v.Mode = ws.mode
-	return v, ws, true
+	return wallView{Wall: ws.cur, ThemeCSS: ws.themeCSS}, ws, true
 }
 
 // WallSummary is what the admin page shows of a wall.
 type WallSummary struct {
-	Wall      model.Wall // as configured, with Mode and Filter as they are now
+	Wall      model.Wall // as it is now: the config's with an admin's settings
 	ChangedBy string     // who changed it at runtime; "" when the config applies
 }
 
@@ -128,9 +127,7 @@ func (h *Handler) Walls() []WallSummary {
 	out := make([]WallSummary, 0, len(h.walls.order))
 	for _, slug := range h.walls.order {
 		ws := h.walls.byslug[slug]
-		w := ws.wall
-		w.Mode, w.Filter = ws.mode, ws.filter
-		out = append(out, WallSummary{Wall: w, ChangedBy: ws.changed})
+		out = append(out, WallSummary{Wall: ws.cur, ChangedBy: ws.changed})
 	}
 	return out
 }
@@ -145,13 +142,11 @@ func (h *Handler) LoadWallSettings(ctx context.Context) error {
 	h.walls.mu.Lock()
 	defer h.walls.mu.Unlock()
 	for slug, ws := range h.walls.byslug {
-		ws.mode, ws.filter, ws.changed = ws.wall.Mode, ws.wall.Filter, ""
+		ws.cur, ws.changed = ws.wall, ""
 		if s, ok := settings[slug]; ok {
-			if m, ok := model.ParseWallMode(string(s.Mode)); ok {
-				ws.mode = m
-			}
-			ws.filter, ws.changed = s.Filter, s.UpdatedBy
+			ws.cur, ws.changed = s.Apply(ws.wall), s.UpdatedBy
 		}
+		ws.themeCSS = themeCSS(ws.cur)
 	}
 	return nil
 }
@@ -197,7 +192,15 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusNotFound)
-	_ = localized(cat, notFoundPage(h.opts.CampaignName, cat.lang, cat.locale.dir)).Render(r.Context(), w)
+	v := notFoundView{Campaign: h.opts.CampaignName, Lang: cat.lang, Dir: cat.locale.dir,
+		CSSURL: h.assets.url("wall.css"), ModesCSSURL: h.assets.url("modes.css")}
+	if d, _, ok := h.walls.get(h.walls.def); ok {
+		v.Theme = d.Theme
+		if len(d.ThemeCSS) > 0 {
+			v.ThemeCSSURL = "/w/" + d.Slug + "/theme.css?v=" + contentVersion(d.ThemeCSS)
+		}
+	}
+	_ = localized(cat, notFoundPage(v)).Render(r.Context(), w)
 }
 
 // screenMode is the mode a request asks for (?mode=), else the wall's.
@@ -289,8 +292,8 @@ func (h *Handler) wallPageView(ctx context.Context, cat *catalog, v wallView, ws
 	if len(ws.css) > 0 {
 		pv.Wall.CustomCSSURL = base + "/custom.css?v=" + contentVersion(ws.css)
 	}
-	if len(ws.themeCSS) > 0 {
-		pv.Wall.ThemeCSSURL = base + "/theme.css?v=" + contentVersion(ws.themeCSS)
+	if len(v.ThemeCSS) > 0 {
+		pv.Wall.ThemeCSSURL = base + "/theme.css?v=" + contentVersion(v.ThemeCSS)
 	}
 	return pv
 }
@@ -344,8 +347,8 @@ func (h *Handler) wallCustomCSS(w http.ResponseWriter, r *http.Request, _ wallVi
 	serveVersioned(w, r, "text/css; charset=utf-8", ws.css)
 }
 
-func (h *Handler) wallThemeCSS(w http.ResponseWriter, r *http.Request, _ wallView, ws *wallState) {
-	serveVersioned(w, r, "text/css; charset=utf-8", ws.themeCSS)
+func (h *Handler) wallThemeCSS(w http.ResponseWriter, r *http.Request, v wallView, _ *wallState) {
+	serveVersioned(w, r, "text/css; charset=utf-8", v.ThemeCSS)
 }
 
 // serveVersioned serves a wall's file, cached for good when the request

@@ -119,6 +119,30 @@ func TestWallUnknownSlugIs404(t *testing.T) {
 			t.Errorf("%s: body = %q, want the no-such-wall page", path, rec.Body)
 		}
 	}
+
+	t.Run("styled like the wall at /, with a link to it", func(t *testing.T) {
+		doc := parseHTML(t, w.get(t, "/w/nope").Body.String())
+		var sheets []string
+		doc.Find(`link[rel="stylesheet"]`).Each(func(_ int, s *goquery.Selection) {
+			sheets = append(sheets, s.AttrOr("href", ""))
+		})
+		for _, want := range []string{"/static/wall/wall.css", "/static/wall/modes.css"} {
+			if !slices.ContainsFunc(sheets, func(h string) bool { return strings.HasPrefix(h, want) }) {
+				t.Errorf("stylesheets = %v, want %s", sheets, want)
+			}
+		}
+		for _, h := range sheets {
+			if rec := w.get(t, h); rec.Code != http.StatusOK {
+				t.Errorf("stylesheet %s: status = %d, want 200", h, rec.Code)
+			}
+		}
+		if got := doc.Find("body").AttrOr("class", ""); got != "wall-page theme-dark" {
+			t.Errorf("body class = %q, want the default wall's theme (wall-page theme-dark)", got)
+		}
+		if got := doc.Find(`[data-testid="not-found-home"]`).AttrOr("href", ""); got != "/" {
+			t.Errorf("home link = %q, want /", got)
+		}
+	})
 }
 
 func TestWallsWithoutConfigKeepThePlainWall(t *testing.T) {
@@ -219,6 +243,91 @@ func TestWallSettingsChangeReloadsOnlyThatWall(t *testing.T) {
 			t.Errorf("Walls() says pl was changed by %q, want anna", s.ChangedBy)
 		}
 	}
+}
+
+func TestWallPageUsesAnAdminsLook(t *testing.T) {
+	w := newTwoWalls(t, Options{})
+	ctx := context.Background()
+	look := model.WallLook{Title: "Plenary <hall>", Theme: "light", Accent: "#0a4fa8", Background: "#ffffff", SpotlightSeconds: 25, Language: "de"}
+	if err := w.st.SaveWallSettings(ctx, model.WallSettings{Slug: "pl", Mode: model.ModeSpotlight, UpdatedBy: "ada",
+		Filter: model.WallFilter{Languages: []string{"pl"}}, Look: &look}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.h.WallSettingsChanged(ctx, "pl"); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/w/pl", "/"} {
+		t.Run(path, func(t *testing.T) {
+			doc := parseHTML(t, w.get(t, path).Body.String())
+			if got := doc.Find(`[data-testid="campaign-name"]`).Text(); got != look.Title {
+				t.Errorf("title = %q, want %q", got, look.Title)
+			}
+			if got := doc.Find("title").Text(); got != look.Title {
+				t.Errorf("<title> = %q, want %q", got, look.Title)
+			}
+			if got := doc.Find("body").AttrOr("class", ""); !strings.Contains(got, "theme-light") || strings.Contains(got, "theme-dark") {
+				t.Errorf("body class = %q, want theme-light", got)
+			}
+			if got := doc.Find("html").AttrOr("lang", ""); got != "de" {
+				t.Errorf("lang = %q, want de", got)
+			}
+			if got := doc.Find("#wall").AttrOr("data-spotlight-ms", ""); got != "25000" {
+				t.Errorf("spotlight ms = %q, want 25000", got)
+			}
+			href := doc.Find(`link[href^="/w/pl/theme.css"]`).AttrOr("href", "")
+			if href == "" {
+				t.Fatal("no theme.css link for the admin's colours")
+			}
+			css := w.get(t, href).Body.String()
+			for _, want := range []string{"--accent: #0a4fa8;", "--bg: #ffffff;"} {
+				if !strings.Contains(css, want) {
+					t.Errorf("theme.css = %q, want %q", css, want)
+				}
+			}
+		})
+	}
+	t.Run("text view", func(t *testing.T) {
+		doc := parseHTML(t, w.get(t, "/w/pl/text").Body.String())
+		if got := doc.Find(`[data-testid="campaign-name"]`).Text(); got != look.Title {
+			t.Errorf("title = %q, want %q", got, look.Title)
+		}
+		if got := doc.Find("html").AttrOr("lang", ""); got != "de" {
+			t.Errorf("lang = %q, want de", got)
+		}
+	})
+	t.Run("?lang= still wins", func(t *testing.T) {
+		if got := parseHTML(t, w.get(t, "/w/pl?lang=fr").Body.String()).Find("html").AttrOr("lang", ""); got != "fr" {
+			t.Errorf("lang = %q, want fr", got)
+		}
+	})
+	t.Run("the other wall keeps its config", func(t *testing.T) {
+		doc := parseHTML(t, w.get(t, "/w/news").Body.String())
+		if got := doc.Find(`[data-testid="campaign-name"]`).Text(); got != "News" {
+			t.Errorf("title = %q, want News", got)
+		}
+	})
+
+	t.Run("reset", func(t *testing.T) {
+		if err := w.st.ResetWallSettings(ctx, "pl"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.h.WallSettingsChanged(ctx, "pl"); err != nil {
+			t.Fatal(err)
+		}
+		doc := parseHTML(t, w.get(t, "/w/pl").Body.String())
+		if got := doc.Find(`[data-testid="campaign-name"]`).Text(); got != "Polska" {
+			t.Errorf("title = %q, want the config's Polska", got)
+		}
+		if got := doc.Find("body").AttrOr("class", ""); !strings.Contains(got, "theme-dark") {
+			t.Errorf("body class = %q, want theme-dark", got)
+		}
+		if n := doc.Find(`link[href^="/w/pl/theme.css"]`).Length(); n != 0 {
+			t.Errorf("theme.css links = %d, want none (the config sets no colours)", n)
+		}
+		if got := doc.Find("html").AttrOr("lang", ""); got != "en" {
+			t.Errorf("lang = %q, want en", got)
+		}
+	})
 }
 
 func TestEmbedHeaders(t *testing.T) {
