@@ -164,7 +164,7 @@ func (h *Handler) lease(w http.ResponseWriter, r *http.Request) {
 	if prev, err := strconv.ParseInt(r.PostFormValue("release"), 10, 64); err == nil && prev > 0 && prev != id {
 		h.releaseLease(r, prev, m.ID)
 	}
-	err := h.st.TakeLease(ctx, id, m.ID, h.clock(), LeaseDuration)
+	_, err := h.st.TakeLease(ctx, id, m.ID, h.clock(), LeaseDuration)
 	var le *store.LeaseError
 	switch {
 	case errors.As(err, &le):
