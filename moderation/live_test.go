@@ -110,11 +110,13 @@ func postEvent(t *testing.T, ev sseEvent) postEventData {
 	return d
 }
 
-// waitSweeps waits until the lease sweep has run twice, so at least one
-// sweep started after whatever the test did last.
+// waitSweeps waits until at least one whole lease sweep ran after whatever
+// the test did last: the first signal may be older (swept holds one), the
+// second's sweep may have started before; the third's began after the
+// second's ended, which was after the first signal was taken.
 func waitSweeps(t *testing.T, swept chan struct{}) {
 	t.Helper()
-	for range 2 {
+	for range 3 {
 		select {
 		case <-swept:
 		case <-time.After(10 * time.Second):
