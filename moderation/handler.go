@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -40,16 +41,20 @@ type Options struct {
 	Now          func() time.Time             // the clock of undo windows and leases (hands.go); nil means time.Now
 	Walls        WallsOptions                 // the walls' settings page (walls.go)
 	Counter      SignatureCounter             // sets the signature count on /admin/counter (counter.go); nil: the page only shows it
+	LeaseSweep   time.Duration                // how often open queues look for leases that ran out (live.go); 0 means every 2 seconds
 }
 
 // Handler serves the login and moderation pages.
 type Handler struct {
-	st       *store.Store
-	auth     *auth.Service
-	notifier Notifier
-	log      *slog.Logger
-	opts     Options
-	events   *queueEvents // the moderators' live stream (live.go)
+	st         *store.Store
+	auth       *auth.Service
+	notifier   Notifier
+	log        *slog.Logger
+	opts       Options
+	events     *queueEvents // the moderators' live stream (live.go)
+	sweep      leaseSweep   // brings posts whose lease expired back to open queues (live.go)
+	announceMu sync.Mutex   // orders post events as their posts were read (announce)
+	swept      func()       // tests: called after each lease sweep
 }
 
 // NewHandler returns the moderation pages' Handler. n may be nil until the
@@ -72,6 +77,9 @@ func NewHandler(st *store.Store, a *auth.Service, n Notifier, log *slog.Logger, 
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.LeaseSweep <= 0 {
+		opts.LeaseSweep = 2 * time.Second
 	}
 	h := &Handler{st: st, auth: a, log: log, opts: opts, events: newQueueEvents()}
 	// Open queues hear of every change the screens hear of.

@@ -45,6 +45,7 @@ func (h *Handler) handsRoutes(mux *http.ServeMux, form func(http.Handler) http.H
 	mux.Handle("POST /moderate/posts/{id}/lease", form(h.auth.Require(http.HandlerFunc(h.lease))))
 	mux.Handle("POST /moderate/posts/{id}/release", form(h.auth.Require(http.HandlerFunc(h.release))))
 	mux.Handle("GET /moderate/events", auth.SecurityHeaders(h.auth.Require(http.HandlerFunc(h.queueStream))))
+	mux.Handle("GET /moderate/counts", auth.SecurityHeaders(h.auth.Require(http.HandlerFunc(h.tabCounts))))
 	mux.Handle("GET /static/moderation/queue.js", auth.SecurityHeaders(http.HandlerFunc(serveQueueJS)))
 }
 
@@ -164,7 +165,7 @@ func (h *Handler) lease(w http.ResponseWriter, r *http.Request) {
 	if prev, err := strconv.ParseInt(r.PostFormValue("release"), 10, 64); err == nil && prev > 0 && prev != id {
 		h.releaseLease(r, prev, m.ID)
 	}
-	err := h.st.TakeLease(ctx, id, m.ID, h.clock(), LeaseDuration)
+	renewed, err := h.st.TakeLease(ctx, id, m.ID, h.clock(), LeaseDuration)
 	var le *store.LeaseError
 	switch {
 	case errors.As(err, &le):
@@ -179,7 +180,9 @@ func (h *Handler) lease(w http.ResponseWriter, r *http.Request) {
 		h.clientError(w, true, http.StatusInternalServerError, "internal", "The lease was not taken.")
 		return
 	}
-	if r.PostFormValue("renew") == "" {
+	// A renewal the others have heard of; a lease that ran out meanwhile
+	// (a laptop asleep) was shown again in their queues, and is hidden again.
+	if !renewed {
 		h.events.publish("lease", leaseEventData{ID: id, By: m.Name})
 	}
 	writeJSON(w, http.StatusOK, decisionJSON{})
@@ -198,7 +201,7 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request) {
 
 // releaseLease ends a moderator's lease and shows the post again in the
 // other open queues, which hid it while it was leased. (A lease that just
-// expires shows the post again only on their next load.)
+// expires is found by the lease sweep, live.go.)
 func (h *Handler) releaseLease(r *http.Request, postID, moderatorID int64) {
 	released, err := h.st.ReleaseLease(r.Context(), postID, moderatorID)
 	if err != nil {

@@ -29,6 +29,9 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Unknown page: status must be pending, approved, rejected or removed, and before a post ID.", http.StatusBadRequest)
 		return
 	}
+	// Read before the posts: an event after it may already be on the page
+	// (queue.js takes it again harmlessly), none before it is missing.
+	since := h.events.lastID()
 	f := query.filter(h.opts.Location)
 	if query.Status == model.StatusPending {
 		// The post under another moderator's cursor is theirs for now
@@ -68,6 +71,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		Total:        counts.Total,
 		Problems:     problems,
 		SearchCapped: counts.SearchCapped,
+		EventsSince:  since,
 	}
 	if len(posts) > pageSize {
 		posts = posts[:pageSize]
@@ -97,6 +101,36 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, r, http.StatusOK, QueuePage(v))
+}
+
+// tabCounts serves /moderate/counts: the status tabs' counts under the
+// filters of the queue page whose query it is given, as JSON. A filtered
+// queue asks for them when the live stream says posts changed: the counts
+// in the events are unfiltered.
+func (h *Handler) tabCounts(w http.ResponseWriter, r *http.Request) {
+	query, _, ok := parseQueueQuery(r.URL.Query())
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, decisionJSON{Error: "bad_query", Message: "Unknown filters."})
+		return
+	}
+	f := query.filter(h.opts.Location)
+	counts, err := h.st.QueueCounts(r.Context(), f)
+	if errors.Is(err, store.ErrSearch) {
+		f.Search = "" // as the page leaves it out
+		counts, err = h.st.QueueCounts(r.Context(), f)
+	}
+	if err != nil {
+		h.log.ErrorContext(r.Context(), "tab counts", slog.Any("error", err))
+		writeJSON(w, http.StatusInternalServerError, decisionJSON{Error: "internal", Message: "The counts could not be read."})
+		return
+	}
+	status := map[string]int{}
+	for _, s := range tabStatuses {
+		status[string(s)] = counts.Status[string(s)]
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Counts map[string]int `json:"counts"`
+	}{status})
 }
 
 // conflictNotice says what became of a post another moderator decided first.

@@ -39,6 +39,7 @@ type QueueView struct {
 	Problems     []string                   // filter values that were left out, and why
 	SearchCapped bool                       // the search matched more than store.SearchWindow posts
 	Hands        handsView                  // keyboard, undo, leases and alt text (hands.go)
+	EventsSince  string                     // the moderators' stream's last event when the page was read: its stream starts after it (live.go)
 }
 
 // backURL is where a form on the page sends the moderator back to: this page.

@@ -22,44 +22,66 @@ func (e *LeaseError) Error() string {
 }
 
 // TakeLease gives a moderator the lease on a post until now+d, or renews
-// theirs. An expired lease of someone else is taken over; an unexpired one
-// makes it a *LeaseError. Expired leases of any post are cleared on the way.
-func (s *Store) TakeLease(ctx context.Context, postID, moderatorID int64, now time.Time, d time.Duration) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+// theirs; renewed reports the latter (their unexpired lease was there). An
+// expired lease of anyone is taken over; someone else's unexpired one makes
+// it a *LeaseError. Other posts' expired leases are left to ExpireLeases,
+// which reports them, so the queues can show those posts again.
+func (s *Store) TakeLease(ctx context.Context, postID, moderatorID int64, now time.Time, d time.Duration) (renewed bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM posts WHERE id = ?`, postID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: post %d: %w", postID, ErrNotFound)
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM post_leases WHERE expires_at <= ?`, ms(now)); err != nil {
-			return err
-		}
-		r, err := tx.ExecContext(ctx, `
-INSERT INTO post_leases (post_id, moderator_id, expires_at) VALUES (?, ?, ?)
-ON CONFLICT(post_id) DO UPDATE SET expires_at = excluded.expires_at
-WHERE post_leases.moderator_id = excluded.moderator_id`, postID, moderatorID, ms(now.Add(d)))
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n > 0 {
-			return nil
-		}
 		le := &LeaseError{PostID: postID}
-		var exp int64
-		if err := tx.QueryRowContext(ctx, `
-SELECT COALESCE(m.name, ''), l.expires_at FROM post_leases l LEFT JOIN moderators m ON m.id = l.moderator_id
-WHERE l.post_id = ?`, postID).Scan(&le.Holder, &exp); err != nil {
+		var holder, exp int64
+		err := tx.QueryRowContext(ctx, `
+SELECT l.moderator_id, COALESCE(m.name, ''), l.expires_at FROM post_leases l LEFT JOIN moderators m ON m.id = l.moderator_id
+WHERE l.post_id = ?`, postID).Scan(&holder, &le.Holder, &exp)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
 			return err
+		case exp > ms(now) && holder != moderatorID:
+			le.ExpiresAt = fromMS(exp)
+			return le
+		case exp > ms(now):
+			renewed = true
 		}
-		le.ExpiresAt = fromMS(exp)
-		return le
+		_, err = tx.ExecContext(ctx, `
+INSERT INTO post_leases (post_id, moderator_id, expires_at) VALUES (?, ?, ?)
+ON CONFLICT(post_id) DO UPDATE SET moderator_id = excluded.moderator_id, expires_at = excluded.expires_at`,
+			postID, moderatorID, ms(now.Add(d)))
+		return err
 	})
 	var le *LeaseError
 	if err != nil && !errors.As(err, &le) && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("store: lease post %d: %w", postID, err)
+		return false, fmt.Errorf("store: lease post %d: %w", postID, err)
 	}
-	return err
+	return renewed && err == nil, err
+}
+
+// ExpireLeases ends every lease that expired by now and returns the posts
+// they were on, each once: whoever calls it tells the queues that hid them.
+func (s *Store) ExpireLeases(ctx context.Context, now time.Time) ([]int64, error) {
+	rows, err := s.w.QueryContext(ctx, `DELETE FROM post_leases WHERE expires_at <= ? RETURNING post_id`, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: expire leases: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: expire leases: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: expire leases: %w", err)
+	}
+	return ids, nil
 }
 
 // ReleaseLease ends a moderator's own lease on a post; anyone else's stays.

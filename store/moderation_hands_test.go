@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestLeases(t *testing.T) {
 	anna, bob := mods[0], mods[1]
 	ctx := context.Background()
 	t0 := time.Date(2026, 10, 14, 14, 0, 0, 0, time.UTC)
-	if err := s.TakeLease(ctx, posts[2].ID, anna.ID, t0, time.Minute); err != nil {
+	if _, err := s.TakeLease(ctx, posts[2].ID, anna.ID, t0, time.Minute); err != nil {
 		t.Fatalf("anna leases: %v", err)
 	}
 	if got := pendingIDs(t, s, bob.ID, t0.Add(time.Second)); len(got) != 2 || got[0] != posts[1].ID {
@@ -58,12 +59,12 @@ func TestLeases(t *testing.T) {
 		t.Errorf("anna's queue = %v, want all three posts: she holds the lease", got)
 	}
 	var le *LeaseError
-	if err := s.TakeLease(ctx, posts[2].ID, bob.ID, t0.Add(time.Second), time.Minute); !errors.As(err, &le) || le.Holder != "anna" {
+	if _, err := s.TakeLease(ctx, posts[2].ID, bob.ID, t0.Add(time.Second), time.Minute); !errors.As(err, &le) || le.Holder != "anna" {
 		t.Errorf("bob leases anna's post: %v, want a LeaseError naming anna", err)
 	}
 	// Renewing moves the expiry; after it the post is everyone's again.
-	if err := s.TakeLease(ctx, posts[2].ID, anna.ID, t0.Add(30*time.Second), time.Minute); err != nil {
-		t.Fatalf("anna renews: %v", err)
+	if renewed, err := s.TakeLease(ctx, posts[2].ID, anna.ID, t0.Add(30*time.Second), time.Minute); err != nil || !renewed {
+		t.Fatalf("anna renews: renewed %v, %v; want a renewal", renewed, err)
 	}
 	if got := pendingIDs(t, s, bob.ID, t0.Add(80*time.Second)); len(got) != 2 {
 		t.Errorf("bob's queue 80 s in = %v, want the renewed lease to hide the post", got)
@@ -71,8 +72,8 @@ func TestLeases(t *testing.T) {
 	if got := pendingIDs(t, s, bob.ID, t0.Add(91*time.Second)); len(got) != 3 {
 		t.Errorf("bob's queue after expiry = %v, want all three", got)
 	}
-	if err := s.TakeLease(ctx, posts[2].ID, bob.ID, t0.Add(91*time.Second), time.Minute); err != nil {
-		t.Errorf("bob takes over an expired lease: %v", err)
+	if renewed, err := s.TakeLease(ctx, posts[2].ID, bob.ID, t0.Add(91*time.Second), time.Minute); err != nil || renewed {
+		t.Errorf("bob takes over an expired lease: renewed %v, %v; want a new lease", renewed, err)
 	}
 	// Released on release and on decision.
 	if released, err := s.ReleaseLease(ctx, posts[2].ID, anna.ID); err != nil || released {
@@ -88,7 +89,7 @@ func TestLeases(t *testing.T) {
 		t.Errorf("after bob's release anna's queue = %v, want all three", got)
 	}
 	now := time.Now()
-	if err := s.TakeLease(ctx, posts[0].ID, bob.ID, now, time.Minute); err != nil {
+	if _, err := s.TakeLease(ctx, posts[0].ID, bob.ID, now, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Decide(ctx, model.Decision{PostID: posts[0].ID, Action: model.ActionReject, Actor: "anna"}); err != nil {
@@ -101,8 +102,44 @@ func TestLeases(t *testing.T) {
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM post_leases WHERE post_id = ?`, posts[0].ID).Scan(&n); err != nil || n != 0 {
 		t.Errorf("leases of a decided post: %d (%v), want 0", n, err)
 	}
-	if err := s.TakeLease(ctx, 9999, bob.ID, now, time.Minute); !errors.Is(err, ErrNotFound) {
+	if _, err := s.TakeLease(ctx, 9999, bob.ID, now, time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Errorf("lease of a missing post: %v, want ErrNotFound", err)
+	}
+}
+
+// TestExpireLeases: a lease that simply runs out is reported once, by the
+// sweep after it expired, so the queues that hid its post can show it again;
+// taking another post's lease leaves it to the sweep instead of clearing it.
+func TestExpireLeases(t *testing.T) {
+	s, mods, posts := handsFixture(t)
+	anna, bob := mods[0], mods[1]
+	ctx := context.Background()
+	t0 := time.Date(2026, 10, 14, 14, 0, 0, 0, time.UTC)
+	if _, err := s.TakeLease(ctx, posts[0].ID, anna.ID, t0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TakeLease(ctx, posts[1].ID, bob.ID, t0.Add(30*time.Second), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ExpireLeases(ctx, t0.Add(59*time.Second)); err != nil || len(got) != 0 {
+		t.Fatalf("sweep before any lease expired = %v, %v; want none", got, err)
+	}
+	// A lease taken after anna's ran out must not swallow hers.
+	if _, err := s.TakeLease(ctx, posts[2].ID, bob.ID, t0.Add(61*time.Second), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ExpireLeases(ctx, t0.Add(62*time.Second)); err != nil || len(got) != 1 || got[0] != posts[0].ID {
+		t.Fatalf("sweep after anna's lease expired = %v, %v; want [%d]", got, err, posts[0].ID)
+	}
+	if got, err := s.ExpireLeases(ctx, t0.Add(63*time.Second)); err != nil || len(got) != 0 {
+		t.Errorf("second sweep = %v, %v; want nothing reported twice", got, err)
+	}
+	// Coming back to an expired lease is a new lease, not a renewal.
+	if renewed, err := s.TakeLease(ctx, posts[0].ID, anna.ID, t0.Add(64*time.Second), time.Minute); err != nil || renewed {
+		t.Errorf("anna back after her lease was swept: renewed %v, %v; want a new lease", renewed, err)
+	}
+	if got := pendingIDs(t, s, bob.ID, t0.Add(65*time.Second)); len(got) != 2 || slices.Contains(got, posts[0].ID) {
+		t.Errorf("bob's queue = %v, want his two posts without anna's %d", got, posts[0].ID)
 	}
 }
 

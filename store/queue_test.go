@@ -495,7 +495,7 @@ func TestQueueHidesLeasedPosts(t *testing.T) {
 	}
 	anna, bob := mods[0], mods[1]
 	now := day(10)
-	if err := s.TakeLease(ctx, ids["en_x_photo"], bob.ID, now, time.Minute); err != nil {
+	if _, err := s.TakeLease(ctx, ids["en_x_photo"], bob.ID, now, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

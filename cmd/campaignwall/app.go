@@ -95,6 +95,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, deps coll
 		Counter:      adminCounter{a},
 		Sources:      moderation.SourcesOptions{Sources: cfg.Sources, Runner: a.sched, Budget: a.sourceBudget, Now: deps.now},
 		Walls:        moderation.WallsOptions{Walls: cfg.Walls, Notifier: wl},
+		Now:          deps.now, // undo windows and leases; tests move it by hand
 	})
 	if err := a.mod.InstallDefaultRules(ctx); err != nil {
 		a.close()

@@ -19,6 +19,12 @@ import (
 // posts as the scheduler does.
 func startApp(t *testing.T) (*app, string) {
 	t.Helper()
+	return startAppWith(t, collectorDeps{})
+}
+
+// startAppWith is startApp with deps, such as a clock the test moves.
+func startAppWith(t *testing.T, deps collectorDeps) (*app, string) {
+	t.Helper()
 	cfg := &config.Config{
 		Path:     "(test)",
 		Campaign: config.Campaign{Name: "Cohesion Alliance", Hashtags: []string{"CohesionAlliance"}},
@@ -26,7 +32,7 @@ func startApp(t *testing.T) (*app, string) {
 		Store:    config.Store{Path: filepath.Join(t.TempDir(), "wall.db")},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, newLogger(io.Discard), collectorDeps{})
+	a, err := newApp(ctx, cfg, newLogger(io.Discard), deps)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}

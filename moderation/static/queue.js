@@ -9,7 +9,11 @@
 //   - a lease on the post under the cursor, renewed while it stays there, so
 //     other moderators' queues hide it;
 //   - the moderators' event stream: new posts appear, posts others decided
-//     or took go, and the post under the cursor stays where it is on screen.
+//     or took go (and come back when their lease runs out), the status tabs'
+//     counts follow, and the post under the cursor stays where it is on
+//     screen. The stream starts after the event the page was rendered at and
+//     replays what a dropped connection missed; when that is gone, the page
+//     reloads from its address, with the cursor's post in the fragment.
 //
 // Card HTML always comes from the server (templ, post text sanitized on
 // collection); this script never builds markup from post data.
@@ -41,6 +45,8 @@
   ['network', 'source', 'category', 'language', 'photo', 'from', 'to', 'search'].forEach(function (k) {
     filters[k] = main.getAttribute('data-filter-' + k) || '';
   });
+  var filtered = main.getAttribute('data-filtered') === 'true';
+  var since = main.getAttribute('data-events-since') || '';
   var arrived = {}; // ids of posts counted in newEl
   var arrivedCount = 0;
 
@@ -672,26 +678,92 @@
     newEl.hidden = false;
   }
 
+  // ---- tab counts
+
+  function setCounts(counts) {
+    Object.keys(counts).forEach(function (status) {
+      var el = document.querySelector('nav.tabs [data-testid=status-tab][data-status="' + status + '"] [data-testid=status-count]');
+      if (el && /^\d+$/.test(String(counts[status]))) {
+        el.textContent = String(counts[status]);
+      }
+    });
+  }
+
+  // A filtered queue's tabs count under its filters, which the events'
+  // unfiltered counts do not: it asks the server, once changes settle.
+  var countsTimer = 0;
+  function refreshCounts() {
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(function () {
+      var q = back.indexOf('?') < 0 ? '' : back.slice(back.indexOf('?'));
+      fetch('/moderate/counts' + q, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' }).then(function (res) {
+        return res.ok ? res.json() : null;
+      }).then(function (d) {
+        if (d && d.counts) {
+          setCounts(d.counts);
+        }
+      }, function () {
+        // Offline: the next change asks again.
+      });
+    }, 1000);
+  }
+
+  function onCounts(d) {
+    if (!d.counts) {
+      return;
+    }
+    if (filtered) {
+      refreshCounts();
+    } else {
+      setCounts(d.counts);
+    }
+  }
+
+  // reload loads the page again from its address (status, filters, page),
+  // the cursor's post in the fragment so it stays under the cursor.
+  function reload() {
+    if (source) {
+      source.close();
+    }
+    // replaceState then reload: assigning a URL that differs only in its
+    // fragment would not load the page again.
+    history.replaceState(null, '', back + (cursor && cursor.id ? '#' + cursor.id : ''));
+    location.reload();
+  }
+
   var source = null;
   function connect() {
     if (!('EventSource' in window)) {
       return;
     }
-    source = new EventSource('/moderate/events');
+    // On reconnecting, EventSource sends the last ID it saw itself.
+    source = new EventSource('/moderate/events' + (since ? '?since=' + encodeURIComponent(since) : ''));
     source.addEventListener('open', function () {
       main.setAttribute('data-live', 'true');
     });
     source.addEventListener('error', function () {
       main.setAttribute('data-live', 'false');
-    });
-    source.addEventListener('post', function (ev) {
-      try {
-        onPost(JSON.parse(ev.data));
-      } catch (err) {
-        // A malformed event changes nothing; the next load shows the truth.
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (a server shutting down, a proxy's 502): EventSource gives
+        // up, so a new one asks again from the last event this page saw.
+        source = null;
+        setTimeout(connect, 3000);
       }
     });
+    source.addEventListener('post', function (ev) {
+      since = ev.lastEventId || since;
+      var d;
+      try {
+        d = JSON.parse(ev.data);
+      } catch (err) {
+        return; // A malformed event changes nothing; the next load shows the truth.
+      }
+      onPost(d);
+      onCounts(d);
+    });
+    source.addEventListener('reload', reload);
     source.addEventListener('lease', function (ev) {
+      since = ev.lastEventId || since;
       var d;
       try {
         d = JSON.parse(ev.data);
@@ -709,9 +781,11 @@
   }
 
   connect();
-  var first = cards()[0];
+  // After a reload the fragment names the post the cursor was on.
+  var hashed = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+  var first = hashed && hashed.matches('article[data-testid=queue-post]') ? hashed : cards()[0];
   if (first) {
-    setCursor(first, false);
+    setCursor(first, first === hashed);
   }
   var open = main.querySelector('details.alt-edit[open]');
   if (open) {
