@@ -111,12 +111,7 @@ func (q auditQuery) CSVURL() string {
 func (q auditQuery) filter(loc *time.Location) store.AuditFilter {
 	f := store.AuditFilter{Action: model.Action(q.Action), Actor: q.Actor, Before: q.Before}
 	f.PostID, _ = strconv.ParseInt(q.PostID, 10, 64)
-	if t, err := time.ParseInLocation(dateLayout, q.From, loc); err == nil {
-		f.From = t
-	}
-	if t, err := time.ParseInLocation(dateLayout, q.To, loc); err == nil {
-		f.To = t.AddDate(0, 0, 1)
-	}
+	f.From, f.To = dayRange(q.From, q.To, loc)
 	return f
 }
 

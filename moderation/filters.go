@@ -127,13 +127,21 @@ func (q queueQuery) filter(loc *time.Location) store.QueueFilter {
 		Status: q.Status, Network: model.Network(q.Network), Source: q.Source,
 		Category: q.Category, Language: q.Language, Photo: q.Photo, Search: q.Search,
 	}
-	if t, err := time.ParseInLocation(dateLayout, q.From, loc); err == nil {
-		f.From = t
-	}
-	if t, err := time.ParseInLocation(dateLayout, q.To, loc); err == nil {
-		f.To = t.AddDate(0, 0, 1)
-	}
+	f.From, f.To = dayRange(q.From, q.To, loc)
 	return f
+}
+
+// dayRange reads a from/to pair of whole days (dateLayout, in loc) as the
+// instants they cover: from's midnight up to the midnight after to. A day
+// that does not parse leaves its end open (the zero time).
+func dayRange(from, to string, loc *time.Location) (start, end time.Time) {
+	if t, err := time.ParseInLocation(dateLayout, from, loc); err == nil {
+		start = t
+	}
+	if t, err := time.ParseInLocation(dateLayout, to, loc); err == nil {
+		end = t.AddDate(0, 0, 1)
+	}
+	return start, end
 }
 
 // FilterOption is one value of a filter's menu, with how many posts it would show.
