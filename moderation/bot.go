@@ -1,7 +1,6 @@
 package moderation
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
@@ -381,10 +380,6 @@ func rowTime(it model.OutboxItem) time.Time {
 //go:embed static/bot.css
 var botCSS []byte
 
-func serveBotCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "bot.css", time.Time{}, bytes.NewReader(botCSS))
-}
+var serveBotCSS = staticAsset("bot.css", "text/css; charset=utf-8", botCSS)
 
 func boolAttr(b bool) string { return strconv.FormatBool(b) }

@@ -161,16 +161,18 @@ func remoteIP(r *http.Request) string {
 //go:embed static/moderation.css
 var css []byte
 
-// cssETag lets browsers revalidate the stylesheet cheaply; it changes with
-// every build that changes the file.
-var cssETag = func() string {
-	sum := sha256.Sum256(css)
-	return `"` + hex.EncodeToString(sum[:8]) + `"`
-}()
+var serveCSS = staticAsset("moderation.css", "text/css; charset=utf-8", css)
 
-func serveCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("ETag", cssETag)
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "moderation.css", time.Time{}, bytes.NewReader(css))
+// staticAsset serves one embedded file. Its ETag, a hash of the bytes,
+// lets browsers revalidate it cheaply; it changes with every build that
+// changes the file.
+func staticAsset(name, contentType string, body []byte) http.HandlerFunc {
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
+	}
 }

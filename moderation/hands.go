@@ -1,10 +1,7 @@
 package moderation
 
 import (
-	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -321,17 +318,7 @@ func (h *Handler) conflictText(p model.Post) string { return conflictText(p, h.o
 //go:embed static/queue.js
 var queueJS []byte
 
-var queueJSETag = func() string {
-	sum := sha256.Sum256(queueJS)
-	return `"` + hex.EncodeToString(sum[:8]) + `"`
-}()
-
-func serveQueueJS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("ETag", queueJSETag)
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "queue.js", time.Time{}, bytes.NewReader(queueJS))
-}
+var serveQueueJS = staticAsset("queue.js", "text/javascript; charset=utf-8", queueJS)
 
 func images(p model.Post) []model.Media {
 	var out []model.Media

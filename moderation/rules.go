@@ -42,10 +42,7 @@
 package moderation
 
 import (
-	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,7 +50,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cohesionalliance/campaignwall/auth"
 	"github.com/cohesionalliance/campaignwall/model"
@@ -413,14 +409,4 @@ func (h *Handler) applyRulesNow(w http.ResponseWriter, r *http.Request) {
 //go:embed static/rules.css
 var rulesCSS []byte
 
-var rulesCSSETag = func() string {
-	sum := sha256.Sum256(rulesCSS)
-	return `"` + hex.EncodeToString(sum[:8]) + `"`
-}()
-
-func serveRulesCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("ETag", rulesCSSETag)
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "rules.css", time.Time{}, bytes.NewReader(rulesCSS))
-}
+var serveRulesCSS = staticAsset("rules.css", "text/css; charset=utf-8", rulesCSS)
